@@ -1,0 +1,1 @@
+//! Code tables of the vendors.

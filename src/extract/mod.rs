@@ -1,0 +1,2 @@
+//! Finding vendor error bodies in raw log bytes.
+pub mod timestamp;

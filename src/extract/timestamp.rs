@@ -1,0 +1,1 @@
+//! Event timestamps found in log lines.

@@ -1,0 +1,10 @@
+//! errscope: find, decode and count third-party API error bodies in logs.
+//!
+//! The pipeline runs one way: `input` (files, stdin, tailing, checkpoints)
+//! → `extract` (pre-filter, JSON span finding, unescaping, multi-line)
+//! → `vendor` (shape matching, decoding) + `catalog` (code tables)
+//! → `aggregate` → `output` (table, csv, json, reports, metrics) and `alert`.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod extract;
