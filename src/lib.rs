@@ -6,5 +6,12 @@
 //! → `aggregate` → `output` (table, csv, json, reports, metrics) and `alert`.
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod extract;
+pub mod input;
+pub mod output;
+pub mod vendor;

@@ -1,2 +1,8 @@
-//! Finding vendor error bodies in raw log bytes.
+//! Finding vendor error bodies in raw log bytes: the pre-filter over whole
+//! buffers, line and record location, span finding, unescaping, decoding.
+
+pub mod line;
+pub mod prefilter;
+pub mod scanner;
+pub mod span;
 pub mod timestamp;

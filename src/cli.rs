@@ -1,0 +1,157 @@
+//! The command line, as clap parses it. Validation into runnable settings
+//! happens in each command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "errscope",
+    version,
+    about = "Find, decode and count third-party API error bodies in logs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files, directories, globs, .gz files or stdin (`-`) once and summarise.
+    Scan(ScanArgs),
+    /// Follow logs live through rotation and restarts, summarising every interval.
+    Tail(TailArgs),
+    /// List the catalog, or explain one code.
+    Codes(CodesArgs),
+    /// Validate a config file and print what it sets up.
+    CheckConfig(ConfigArg),
+    /// Work with daily CSV reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArg {
+    /// Config file (TOML).
+    #[arg(long, short = 'c', env = "ERRSCOPE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FilterArgs {
+    /// Count only these vendors (comma-separated ids, repeatable).
+    #[arg(long, value_delimiter = ',')]
+    pub vendor: Vec<String>,
+    /// Count only these codes (comma-separated, repeatable).
+    #[arg(long, value_delimiter = ',')]
+    pub code: Vec<String>,
+    /// Count only events at or after this time (RFC 3339, a date, or an age like 24h).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Count only events before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files, directories (recursive), globs, or `-` for stdin. Defaults to the config's inputs.
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Group by these keys: day, hour, vendor, code, status, category, file.
+    #[arg(long, default_value = "vendor,code,status")]
+    pub by: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print one NDJSON object per decoded error instead of a summary.
+    #[arg(long)]
+    pub events: bool,
+    /// Write daily CSV reports (YYYY-MM-DD.csv) into this directory.
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
+    /// Leave sample messages in reports unmasked.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// Skip (and count) lines longer than this many bytes.
+    #[arg(long)]
+    pub max_line_bytes: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Files, directories, globs, or `-` for stdin. Defaults to the config's inputs.
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Summary interval (e.g. 10s, 1m).
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Summary format: table for people, ndjson for machines.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Directory for checkpoints (resume without loss or double counting).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Read files never seen before from their start instead of their end.
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Keep daily CSV reports current in this directory.
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
+    /// Leave sample messages in reports unmasked.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).
+    #[arg(long)]
+    pub metrics_addr: Option<String>,
+    /// Skip (and count) lines longer than this many bytes.
+    #[arg(long)]
+    pub max_line_bytes: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CodesArgs {
+    /// Vendor id (ocrolus, aplos, ozforensics, synapse, codat, or one from the config).
+    pub vendor: Option<String>,
+    /// A code to explain.
+    pub code: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge reports of the same day from many hosts.
+    Merge {
+        /// Report files to merge.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output file.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+    },
+    /// Render a directory of daily reports as a self-contained HTML page.
+    Html {
+        /// Directory holding YYYY-MM-DD.csv reports.
+        dir: PathBuf,
+        /// Output file.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+    },
+}

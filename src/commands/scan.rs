@@ -1,0 +1,257 @@
+//! `errscope scan`: read every source once, on all cores, and summarise.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use serde_json::json;
+
+use super::{load_config, Exit};
+use crate::aggregate::{parse_dims, Counter, Filter, Tally};
+use crate::cli::{FilterArgs, ScanArgs};
+use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
+use crate::extract::timestamp;
+use crate::input::{expand, open_path, open_stdin, Source};
+use crate::output::{self, rfc3339};
+use crate::vendor::{SkipReason, VendorSet};
+
+pub fn run(args: ScanArgs) -> Result<Exit> {
+    let config = load_config(&args.config)?;
+    let dims = parse_dims(&args.by).map_err(|e| anyhow!("--by: {e}"))?;
+    let filter = build_filter(&args.filter)?;
+    let engine = config
+        .engine(args.max_line_bytes)
+        .map_err(|e| anyhow!("{}: {e}", config.shown()))?;
+    let paths = if args.paths.is_empty() {
+        config.file.inputs.clone()
+    } else {
+        args.paths.clone()
+    };
+    if paths.is_empty() {
+        return Err(anyhow!(
+            "no input: name files, directories, globs or `-` (or set `inputs` in the config)"
+        ));
+    }
+    let (sources, path_errors) = expand(&paths);
+    let mut failed = !path_errors.is_empty();
+    for error in &path_errors {
+        eprintln!("errscope: {error}");
+    }
+
+    let events_out: Option<Mutex<Box<dyn Write + Send>>> = args
+        .events
+        .then(|| Mutex::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write + Send>));
+    let run = ParallelScan {
+        engine: &engine,
+        filter: &filter,
+        sources: &sources,
+        events: events_out.as_ref(),
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, sources.len().max(1));
+    let show_progress = !args.no_progress && io::stderr().is_terminal();
+    let (tally, read_failed) = run.execute(threads, show_progress);
+    failed |= read_failed;
+
+    if let Some(events) = events_out {
+        let mut out = events
+            .into_inner()
+            .map_err(|_| anyhow!("event writer poisoned"))?;
+        out.flush().or_else(ignore_broken_pipe)?;
+    } else {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        output::write_summary(&mut out, args.format, &tally, &dims, &engine.vendors)
+            .and_then(|()| out.flush())
+            .or_else(ignore_broken_pipe)?;
+    }
+    Ok(if failed { Exit::Trouble } else { Exit::Success })
+}
+
+pub fn build_filter(args: &FilterArgs) -> Result<Filter> {
+    let now = jiff::Timestamp::now();
+    let bound = |flag: &str, text: &Option<String>| -> Result<Option<jiff::Timestamp>> {
+        text.as_deref()
+            .map(|t| timestamp::parse_bound(t, now).map_err(|e| anyhow!("{flag}: {e}")))
+            .transpose()
+    };
+    Ok(Filter {
+        vendors: args.vendor.clone(),
+        codes: args.code.clone(),
+        since: bound("--since", &args.since)?,
+        until: bound("--until", &args.until)?,
+    })
+}
+
+fn ignore_broken_pipe(error: io::Error) -> io::Result<()> {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(error)
+    }
+}
+
+struct ParallelScan<'a> {
+    engine: &'a Engine,
+    filter: &'a Filter,
+    sources: &'a [Source],
+    events: Option<&'a Mutex<Box<dyn Write + Send>>>,
+}
+
+impl ParallelScan<'_> {
+    /// Workers take sources one at a time; each counts into its own tally,
+    /// merged at the end. Returns the tally and whether any source failed.
+    fn execute(&self, threads: usize, show_progress: bool) -> (Tally, bool) {
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let read_bytes = Arc::new(AtomicU64::new(0));
+        let done = AtomicBool::new(false);
+        let total: u64 = self
+            .sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                Source::Stdin => None,
+            })
+            .sum();
+        let mut tally = Tally::default();
+        // Sources appear in the file table in argument order, whatever
+        // order the workers finish in.
+        for source in self.sources {
+            tally.file_index(&source.name());
+        }
+        std::thread::scope(|scope| {
+            if show_progress {
+                let read_bytes = read_bytes.clone();
+                let done = &done;
+                scope.spawn(move || progress(total, &read_bytes, done));
+            }
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let read_bytes = read_bytes.clone();
+                    let (next, failed) = (&next, &failed);
+                    scope.spawn(move || self.worker(next, failed, read_bytes))
+                })
+                .collect();
+            for worker in workers {
+                match worker.join() {
+                    Ok(part) => tally.merge(&part),
+                    Err(_) => failed.store(true, Ordering::Relaxed),
+                }
+            }
+            done.store(true, Ordering::Relaxed);
+        });
+        (tally, failed.load(Ordering::Relaxed))
+    }
+
+    fn worker(&self, next: &AtomicUsize, failed: &AtomicBool, read_bytes: Arc<AtomicU64>) -> Tally {
+        let mut sink = WorkerSink {
+            counter: Counter::new(&self.engine.vendors, self.filter),
+            vendors: &self.engine.vendors,
+            events: self.events.map(|shared| (shared, Vec::new())),
+            source: String::new(),
+        };
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(source) = self.sources.get(index) else {
+                break;
+            };
+            let name = source.name();
+            sink.counter.set_source(&name);
+            sink.source.clone_from(&name);
+            let opened = match source {
+                Source::Stdin => open_stdin(read_bytes.clone()),
+                Source::File(path) => open_path(path, read_bytes.clone()),
+            };
+            let mut scanner = Scanner::new(self.engine);
+            let result = opened.and_then(|mut reader| scanner.scan_to_end(&mut reader, &mut sink));
+            let stats = scanner.stats();
+            sink.counter.tally.bytes += stats.bytes;
+            sink.counter.tally.lines += stats.lines;
+            if let Err(error) = result {
+                eprintln!("errscope: {name}: {error}");
+                failed.store(true, Ordering::Relaxed);
+            }
+        }
+        sink.flush_events();
+        sink.counter.tally
+    }
+}
+
+/// Counts, and with `--events` also prints each event.
+struct WorkerSink<'a> {
+    counter: Counter<'a>,
+    vendors: &'a VendorSet,
+    events: Option<(&'a Mutex<Box<dyn Write + Send>>, Vec<u8>)>,
+    source: String,
+}
+
+impl WorkerSink<'_> {
+    fn flush_events(&mut self) {
+        if let Some((shared, buffer)) = &mut self.events {
+            if let Ok(mut out) = shared.lock() {
+                // A closed pipe ends the output, not the count.
+                let _ = out.write_all(buffer);
+            }
+            buffer.clear();
+        }
+    }
+}
+
+impl EventSink for WorkerSink<'_> {
+    fn error(&mut self, event: &Event<'_>) {
+        let counted = self.counter.count(event);
+        let Some((_, buffer)) = &mut self.events else {
+            return;
+        };
+        if !counted {
+            return;
+        }
+        let vendor = self.vendors.get(event.error.vendor);
+        let found = vendor.lookup(&event.error.code, event.error.status);
+        let line = json!({
+            "time": event.time.map(|t| rfc3339(Some(t))),
+            "vendor": vendor.id,
+            "code": event.error.code,
+            "status": event.error.status,
+            "category": found.category,
+            "description": found.description,
+            "known": found.known,
+            "message": event.error.message,
+            "file": self.source,
+            "line": event.line,
+        });
+        if serde_json::to_writer(&mut *buffer, &line).is_ok() {
+            buffer.push(b'\n');
+        }
+        if buffer.len() > 64 * 1024 {
+            self.flush_events();
+        }
+    }
+
+    fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
+        self.counter.skipped(vendor, reason);
+    }
+}
+
+fn progress(total: u64, read_bytes: &AtomicU64, done: &AtomicBool) {
+    // Short scans finish before a bar would be useful.
+    std::thread::sleep(Duration::from_millis(500));
+    if done.load(Ordering::Relaxed) {
+        return;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    while !done.load(Ordering::Relaxed) {
+        bar.set_position(read_bytes.load(Ordering::Relaxed));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}

@@ -1,0 +1,178 @@
+//! `config.toml`: read once, validated, turned into the objects the
+//! pipeline runs with. Unknown keys are rejected; errors name the file,
+//! line and key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE};
+use crate::vendor::{VendorSet, VendorSpec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// The file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Paths, directories or globs read when the command line names none.
+    #[serde(default)]
+    pub inputs: Vec<String>,
+    /// Lines longer than this are skipped and counted (`line-too-long`).
+    pub max_line_bytes: Option<usize>,
+    #[serde(default)]
+    pub tail: TailSection,
+    #[serde(default)]
+    pub report: ReportSection,
+    #[serde(default)]
+    pub metrics: MetricsSection,
+    /// Extra vendors, or changes to the built-in ones.
+    #[serde(default)]
+    pub vendor: Vec<VendorSpec>,
+    /// Alert rules; validated by the alert module.
+    #[serde(default)]
+    pub alert: Vec<toml::Table>,
+    /// Alert sinks (`[sinks.webhook]`, ...); validated by the alert module.
+    #[serde(default)]
+    pub sinks: toml::Table,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TailSection {
+    /// Summary interval, e.g. `60s`.
+    pub interval: Option<String>,
+    /// Where checkpoints are kept.
+    pub state_dir: Option<PathBuf>,
+    /// Read files never seen before from their start (default: from their end).
+    pub from_beginning: Option<bool>,
+    /// How often directories and globs are re-listed, as a safety net for
+    /// missed file-system events.
+    pub rescan_interval: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    /// Directory of daily `YYYY-MM-DD.csv` reports.
+    pub dir: Option<PathBuf>,
+    /// Mask e-mails, long digit runs, UUIDs and tokens in sample messages.
+    pub redact: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// `host:port` to serve `/metrics` on.
+    pub addr: Option<String>,
+    /// Codes outside the catalog kept as their own series, per vendor,
+    /// before the rest fold into `code="other"`.
+    pub max_unknown_codes: Option<usize>,
+}
+
+/// A loaded configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub path: Option<PathBuf>,
+    pub file: ConfigFile,
+}
+
+impl Config {
+    /// Reads `path`, or gives the defaults when there is none.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config = Self::parse(&text, &shown)?;
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            ..config
+        })
+    }
+
+    /// Parses and validates config text; `shown` names it in errors.
+    pub fn parse(text: &str, shown: &str) -> Result<Config, ConfigError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: shown.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let config = Config { path: None, file };
+        // Build what can be built now, so a bad vendor fails here.
+        config
+            .engine(None)
+            .map_err(|message| ConfigError::Invalid {
+                path: shown.to_owned(),
+                message,
+            })?;
+        Ok(config)
+    }
+
+    /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.
+    pub fn vendors(&self) -> Result<VendorSet, String> {
+        VendorSet::with_overlays(self.file.vendor.clone()).map_err(|e| format!("[[vendor]] {e}"))
+    }
+
+    /// The scanning engine; `max_line` from the command line wins.
+    pub fn engine(&self, max_line: Option<usize>) -> Result<Engine, String> {
+        let max_line = max_line
+            .or(self.file.max_line_bytes)
+            .unwrap_or(DEFAULT_MAX_LINE);
+        Engine::new(self.vendors()?, max_line).map_err(|e| e.to_string())
+    }
+
+    /// The config's name for messages.
+    pub fn shown(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "(defaults)".to_owned(), |p| p.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected_with_line_and_key() {
+        let err = Config::parse("inputs = []\n[tail]\nintervall = \"5s\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml: "), "{err}");
+        assert!(err.contains("line 3") && err.contains("intervall"), "{err}");
+    }
+
+    #[test]
+    fn bad_vendor_is_named() {
+        let err = Config::parse("[[vendor]]\nid = \"acme\"\ncode = \"x\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("acme") && err.contains("shape"), "{err}");
+    }
+
+    #[test]
+    fn a_sixth_vendor_loads() {
+        let config = Config::parse(
+            "[[vendor]]\nid = \"acme\"\nshape = { \"error.code\" = \"string\", \"error.type\" = \"string\" }\ncode = \"error.code\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(config.vendors().unwrap().vendors().len(), 6);
+    }
+}

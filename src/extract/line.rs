@@ -1,0 +1,252 @@
+//! Decoding one candidate line (or an assembled multi-line record): every
+//! embedded JSON object — bare, after a prefix, nested, escaped one or more
+//! levels deep, in a Docker wrapper, in a logfmt value, as a Python repr —
+//! is offered to the vendor set exactly once.
+
+use jiff::Timestamp;
+use memchr::memchr;
+use serde_json::Value;
+
+use super::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
+use super::timestamp;
+use crate::vendor::{Decision, SkipReason, VendorSet};
+
+/// How deep escaped-inside-string bodies are followed.
+const MAX_DEPTH: u8 = 4;
+
+/// What one candidate line holds.
+#[derive(Debug, Default)]
+pub struct LineOutcome {
+    pub decisions: Vec<Decision>,
+    pub time: Option<Timestamp>,
+    /// Set when a vendor-looking span could not be decoded; it only
+    /// matters when `decisions` is empty.
+    pub broken: Option<SkipReason>,
+}
+
+/// Decodes every vendor body in `text`.
+pub fn decode_line(text: &[u8], vendors: &VendorSet, default_year: i16) -> LineOutcome {
+    let mut walker = Walker {
+        vendors,
+        default_year,
+        outcome: LineOutcome {
+            time: timestamp::from_line_prefix(text, default_year),
+            ..LineOutcome::default()
+        },
+    };
+    walker.scan_text(text, 0);
+    walker.outcome
+}
+
+struct Walker<'a> {
+    vendors: &'a VendorSet,
+    default_year: i16,
+    outcome: LineOutcome,
+}
+
+impl Walker<'_> {
+    fn scan_text(&mut self, text: &[u8], depth: u8) {
+        if depth > 0 && self.outcome.time.is_none() {
+            self.outcome.time = timestamp::from_line_prefix(text, self.default_year);
+        }
+        let mut i = 0;
+        while let Some(offset) = memchr(b'{', &text[i..]) {
+            let start = i + offset;
+            let next = skip_ws(text, start + 1);
+            i = match text.get(next) {
+                Some(b'"') => self.json_span(text, start, depth),
+                Some(b'\\') if depth < MAX_DEPTH => {
+                    let (decoded, used) = unescape_json_string(&text[start..]);
+                    self.scan_text(&decoded, depth + 1);
+                    start + used.max(1)
+                }
+                Some(b'\'') => self.python_span(text, start, depth),
+                _ => start + 1,
+            };
+        }
+    }
+
+    /// Decodes the JSON object at `start`; returns where scanning resumes.
+    fn json_span(&mut self, text: &[u8], start: usize, depth: u8) -> usize {
+        let Some(end) = find_close(text, start, b"\"") else {
+            self.note_broken(SkipReason::Truncated, &text[start..]);
+            return start + 1;
+        };
+        match serde_json::from_slice::<Value>(&text[start..=end]) {
+            Ok(value) => {
+                self.walk(&value, depth, true);
+                end + 1
+            }
+            Err(_) => {
+                // Invalid UTF-8 or a stray byte in an outer log object must
+                // not hide a valid body inside it: look inside instead.
+                self.note_broken(SkipReason::Malformed, &text[start..=end]);
+                start + 1
+            }
+        }
+    }
+
+    fn python_span(&mut self, text: &[u8], start: usize, depth: u8) -> usize {
+        let Some(end) = find_close(text, start, b"'\"") else {
+            self.note_broken(SkipReason::Truncated, &text[start..]);
+            return start + 1;
+        };
+        let json = python_repr_to_json(&text[start..=end]);
+        match serde_json::from_slice::<Value>(&json) {
+            Ok(value) => {
+                self.walk(&value, depth, true);
+                end + 1
+            }
+            Err(_) => {
+                self.note_broken(SkipReason::Malformed, &text[start..=end]);
+                start + 1
+            }
+        }
+    }
+
+    fn walk(&mut self, value: &Value, depth: u8, top: bool) {
+        match value {
+            Value::Object(obj) => {
+                if top && self.outcome.time.is_none() {
+                    self.outcome.time = timestamp::TIME_KEYS
+                        .iter()
+                        .filter_map(|key| obj.get(*key))
+                        .find_map(|v| timestamp::from_json_value(v, self.default_year));
+                }
+                if let Some(decision) = self.vendors.decode(obj) {
+                    self.outcome.decisions.push(decision);
+                    return;
+                }
+                for child in obj.values() {
+                    self.walk(child, depth, false);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.walk(item, depth, false);
+                }
+            }
+            Value::String(text) if depth < MAX_DEPTH && text.contains('{') => {
+                self.scan_text(text.as_bytes(), depth + 1);
+            }
+            _ => {}
+        }
+    }
+
+    fn note_broken(&mut self, reason: SkipReason, span: &[u8]) {
+        let vendorish = self
+            .vendors
+            .vendors()
+            .iter()
+            .any(|v| memchr::memmem::find(span, v.anchor.as_bytes()).is_some());
+        if vendorish && self.outcome.broken.is_none() {
+            self.outcome.broken = Some(reason);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(line: &str) -> Vec<String> {
+        let set = VendorSet::builtin().unwrap();
+        decode_line(line.as_bytes(), &set, 2026)
+            .decisions
+            .into_iter()
+            .map(|d| match d {
+                Decision::Error(e) => format!("{}:{}:{:?}", set.get(e.vendor).id, e.code, e.status),
+                Decision::Skipped { vendor, reason } => {
+                    format!("{}:skipped:{}", set.get(vendor).id, reason.as_str())
+                }
+            })
+            .collect()
+    }
+
+    const OCROLUS: &str =
+        r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#;
+
+    #[test]
+    fn every_embedding_is_found_once() {
+        let want = vec!["ocrolus:1200:Some(400)".to_string()];
+        assert_eq!(codes(OCROLUS), want);
+        assert_eq!(
+            codes(&format!(
+                "2026-11-20 10:15:02,123 ERROR [ocr] failed: {OCROLUS} took 3ms"
+            )),
+            want
+        );
+        let escaped = OCROLUS.replace('"', "\\\"");
+        assert_eq!(
+            codes(&format!(
+                r#"{{"level":"error","msg":"x","body":"{escaped}"}}"#
+            )),
+            want
+        );
+        assert_eq!(
+            codes(&format!(
+                r#"{{"level":"error","status":502,"message":"up","code":"E","vendor":{OCROLUS}}}"#
+            )),
+            want
+        );
+        let docker_inner = format!("2026-11-20T10:15:02Z ERROR call failed {OCROLUS}\n");
+        let docker = serde_json::json!({"log": docker_inner, "stream": "stderr", "time": "2026-11-20T10:15:02.1Z"});
+        assert_eq!(codes(&docker.to_string()), want);
+        assert_eq!(
+            codes(&format!(
+                r#"level=error msg="failed" body="{escaped}" dur=12ms"#
+            )),
+            want
+        );
+        assert_eq!(codes(&format!("{OCROLUS} and again {OCROLUS}")).len(), 2);
+        assert_eq!(
+            codes("ERROR oz: {'error_code': 7, 'error_message': 'AUTH INVALID', 'details': None}"),
+            vec!["ozforensics:7:None".to_string()]
+        );
+        let double = escaped.replace('\\', "\\\\").replace("\\\\\"", "\\\\\\\"");
+        let twice = format!(r#"{{"log":"{{\"msg\":\"{double}\"}}"}}"#);
+        assert_eq!(codes(&twice), want, "{twice}");
+    }
+
+    #[test]
+    fn broken_bodies_are_reported() {
+        let set = VendorSet::builtin().unwrap();
+        let outcome = decode_line(
+            br#"{"status":400,"response":null,"message":"Auth"#,
+            &set,
+            2026,
+        );
+        assert!(outcome.decisions.is_empty());
+        assert_eq!(outcome.broken, Some(SkipReason::Truncated));
+        let outcome = decode_line(br#"{"status":400,"response":nul}"#, &set, 2026);
+        assert_eq!(outcome.broken, Some(SkipReason::Malformed));
+        let outcome = decode_line(br#"{"status":400,"msg":nul}"#, &set, 2026);
+        assert_eq!(outcome.broken, None, "no vendor key: not ours to report");
+    }
+
+    #[test]
+    fn invalid_utf8_around_a_body() {
+        let mut line = b"\xff\xfe{\"msg\":\"\xff\",\"x\":".to_vec();
+        line.extend_from_slice(OCROLUS.as_bytes());
+        line.extend_from_slice(b"}\x00\x00");
+        let set = VendorSet::builtin().unwrap();
+        assert_eq!(decode_line(&line, &set, 2026).decisions.len(), 1);
+    }
+
+    #[test]
+    fn time_comes_from_prefix_or_fields() {
+        let set = VendorSet::builtin().unwrap();
+        let out = decode_line(
+            format!("2026-11-20T10:15:02Z x {OCROLUS}").as_bytes(),
+            &set,
+            2026,
+        );
+        assert_eq!(out.time.unwrap().to_string(), "2026-11-20T10:15:02Z");
+        let out = decode_line(
+            format!(r#"{{"ts":1763633702,"body":{OCROLUS}}}"#).as_bytes(),
+            &set,
+            2026,
+        );
+        assert_eq!(out.time.unwrap().as_second(), 1763633702);
+    }
+}

@@ -1,0 +1,522 @@
+//! The searcher: reads a byte stream in large chunks, runs the pre-filter
+//! over the whole buffer, and only around a hit finds the line (or the
+//! multi-line record) and decodes it. Lines are counted in bulk; nothing is
+//! allocated per line.
+//!
+//! The same [`Scanner`] serves `scan` (read to EOF once) and `tail` (read
+//! what is there, wait, read more): it keeps the unfinished last line, and
+//! a look-behind window so a pretty-printed body whose anchor arrives after
+//! its opening brace can still be assembled.
+
+use std::io::{self, Read};
+
+use jiff::Timestamp;
+use memchr::{memchr, memrchr};
+
+use super::line::decode_line;
+use super::prefilter::Prefilter;
+use super::span::find_close;
+use crate::vendor::{Decision, DecodedError, SkipReason, VendorSet};
+
+/// Bytes asked of the reader per read call.
+const READ_CHUNK: usize = 256 * 1024;
+/// Consumed bytes kept before the unconsumed data, for multi-line records.
+const LOOK_BEHIND: usize = 64 * 1024;
+/// The largest pretty-printed record assembled.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+/// Default cap on one line; longer lines are skipped and counted.
+pub const DEFAULT_MAX_LINE: usize = 1024 * 1024;
+
+/// What the scanner needs: vendors, their pre-filter, limits.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub vendors: VendorSet,
+    pub prefilter: Prefilter,
+    pub max_line: usize,
+    /// Year assumed for timestamps without one (syslog).
+    pub default_year: i16,
+}
+
+impl Engine {
+    pub fn new(
+        vendors: VendorSet,
+        max_line: usize,
+    ) -> Result<Engine, super::prefilter::PrefilterError> {
+        Ok(Engine {
+            prefilter: Prefilter::new(&vendors)?,
+            vendors,
+            max_line: max_line.max(1024),
+            default_year: Timestamp::now()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .year(),
+        })
+    }
+}
+
+/// A decoded error with where and when it happened.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub error: &'a DecodedError,
+    pub time: Option<Timestamp>,
+    /// 1-based line number of the line (or first line of the record).
+    pub line: u64,
+    /// Byte offset of that line in the stream.
+    pub offset: u64,
+}
+
+/// Receives what the scanner finds.
+pub trait EventSink {
+    fn error(&mut self, event: &Event<'_>);
+    fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason);
+}
+
+/// Totals of what a scanner has consumed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    pub bytes: u64,
+    pub lines: u64,
+    pub candidate_lines: u64,
+}
+
+pub struct Scanner<'e> {
+    engine: &'e Engine,
+    buf: Vec<u8>,
+    /// Everything before `pos` is consumed (and counted); `pos` is always
+    /// at a line start.
+    pos: usize,
+    end: usize,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    lines: u64,
+    candidate_lines: u64,
+    /// Inside a line longer than `max_line`: drop bytes to its newline.
+    skipping_long_line: bool,
+    /// Stream offset of the last record reported broken, so one broken
+    /// multi-line record is reported once.
+    last_broken_record: Option<u64>,
+}
+
+impl<'e> Scanner<'e> {
+    pub fn new(engine: &'e Engine) -> Scanner<'e> {
+        Self::starting_at(engine, 0, 0)
+    }
+
+    /// A scanner whose stream starts at `offset` (resuming a checkpoint),
+    /// having already counted `lines` lines.
+    pub fn starting_at(engine: &'e Engine, offset: u64, lines: u64) -> Scanner<'e> {
+        Scanner {
+            engine,
+            buf: vec![0; LOOK_BEHIND + engine.max_line + READ_CHUNK],
+            pos: 0,
+            end: 0,
+            base: offset,
+            lines,
+            candidate_lines: 0,
+            skipping_long_line: false,
+            last_broken_record: None,
+        }
+    }
+
+    /// Stream offset up to which everything is counted: a checkpoint.
+    pub fn consumed_offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    pub fn stats(&self) -> ScanStats {
+        ScanStats {
+            bytes: self.consumed_offset(),
+            lines: self.lines,
+            candidate_lines: self.candidate_lines,
+        }
+    }
+
+    /// Bytes read but not yet consumed (an unfinished line or record).
+    pub fn pending_bytes(&self) -> usize {
+        self.end - self.pos
+    }
+
+    /// Scans a whole stream to its end.
+    pub fn scan_to_end<R: Read>(
+        &mut self,
+        reader: &mut R,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        while self.read_some(reader, sink)? > 0 {}
+        self.finish(sink);
+        Ok(())
+    }
+
+    /// Reads once and processes every complete line. Returns the bytes read
+    /// (0 at the current end of the stream).
+    pub fn read_some<R: Read>(
+        &mut self,
+        reader: &mut R,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<usize> {
+        self.make_room();
+        let limit = (self.end + READ_CHUNK * 4).min(self.buf.len());
+        let read = loop {
+            match reader.read(&mut self.buf[self.end..limit]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        self.end += read;
+        if read > 0 {
+            self.process(false, sink);
+            self.drop_long_line(sink);
+        }
+        Ok(read)
+    }
+
+    /// Feeds bytes already in memory (tests, stdin adapters).
+    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn EventSink) {
+        while !data.is_empty() {
+            self.make_room();
+            let take = data.len().min(self.buf.len() - self.end).min(READ_CHUNK);
+            self.buf[self.end..self.end + take].copy_from_slice(&data[..take]);
+            self.end += take;
+            data = &data[take..];
+            self.process(false, sink);
+            self.drop_long_line(sink);
+        }
+    }
+
+    /// The stream has ended (EOF of a scan, a rotated-away file, shutdown):
+    /// the unfinished last line counts as a line.
+    pub fn finish(&mut self, sink: &mut dyn EventSink) {
+        self.process(true, sink);
+        if self.skipping_long_line {
+            self.skipping_long_line = false;
+            self.lines += 1;
+        }
+    }
+
+    /// Ensures at least one read chunk of free space by rolling consumed
+    /// bytes out, keeping the look-behind.
+    fn make_room(&mut self) {
+        if self.buf.len() - self.end >= READ_CHUNK {
+            return;
+        }
+        let keep_from = self.pos.saturating_sub(LOOK_BEHIND);
+        if keep_from > 0 {
+            self.buf.copy_within(keep_from..self.end, 0);
+            self.base += keep_from as u64;
+            self.pos -= keep_from;
+            self.end -= keep_from;
+        }
+    }
+
+    /// An unfinished line longer than the cap is counted once and dropped
+    /// up to its newline, so memory stays bounded whatever the input.
+    fn drop_long_line(&mut self, sink: &mut dyn EventSink) {
+        let pending = &self.buf[self.pos..self.end];
+        if pending.len() <= self.engine.max_line || memchr(b'\n', pending).is_some() {
+            return;
+        }
+        sink.skipped(None, SkipReason::LineTooLong);
+        self.skipping_long_line = true;
+        self.base += self.end as u64;
+        self.pos = 0;
+        self.end = 0;
+    }
+
+    fn process(&mut self, at_eof: bool, sink: &mut dyn EventSink) {
+        if self.skipping_long_line {
+            match memchr(b'\n', &self.buf[self.pos..self.end]) {
+                Some(nl) => {
+                    self.pos += nl + 1;
+                    self.lines += 1;
+                    self.skipping_long_line = false;
+                }
+                None => {
+                    self.pos = self.end;
+                    return;
+                }
+            }
+        }
+        let data_end = if at_eof {
+            self.end
+        } else {
+            match memrchr(b'\n', &self.buf[self.pos..self.end]) {
+                Some(nl) => self.pos + nl + 1,
+                None => return,
+            }
+        };
+        let engine = self.engine;
+        let mut from = self.pos;
+        // Lines before `counted_to` are in `self.lines`.
+        let mut counted_to = self.pos;
+        while from < data_end {
+            let Some(hit) = engine.prefilter.find(&self.buf, from, data_end) else {
+                break;
+            };
+            let line_start =
+                memrchr(b'\n', &self.buf[from..hit.start]).map_or(from, |i| from + i + 1);
+            let line_end =
+                memchr(b'\n', &self.buf[hit.end..data_end]).map_or(data_end, |i| hit.end + i);
+            // Other anchors on the same line widen the vendor set.
+            let mut anchored = hit.vendors;
+            let mut next = hit.end;
+            while let Some(more) = engine.prefilter.find(&self.buf, next, line_end) {
+                anchored |= more.vendors;
+                next = more.end;
+            }
+            self.lines += bytecount::count(&self.buf[counted_to..line_start], b'\n') as u64;
+            counted_to = line_start;
+            let line = &self.buf[line_start..line_end];
+            let verified = engine.prefilter.verify(line, anchored);
+            let mut resume = line_end + 1;
+            if verified != 0 {
+                self.candidate_lines += 1;
+                let line_no = self.lines + 1;
+                let offset = self.base + line_start as u64;
+                emit(engine, line, verified, line_no, offset, sink);
+            } else if looks_like_key(
+                &self.buf[line_start..line_end],
+                hit.start - line_start,
+                hit.end - line_start,
+            ) {
+                match self.assemble_record(line_start, hit.start, data_end, at_eof) {
+                    Record::Found { start, end } => {
+                        let record_end =
+                            memchr(b'\n', &self.buf[end..data_end]).map_or(data_end, |i| end + i);
+                        // The record may begin in already-counted lines.
+                        let before = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        let line_no = self.lines + 1 - before;
+                        let offset = self.base + start as u64;
+                        let record = &self.buf[start..record_end];
+                        self.candidate_lines += 1;
+                        let outcome = decode_line(record, &engine.vendors, engine.default_year);
+                        if !outcome.decisions.is_empty() {
+                            deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+                            self.lines +=
+                                bytecount::count(&self.buf[line_start..record_end], b'\n') as u64;
+                            counted_to = record_end;
+                            resume = record_end + 1;
+                        }
+                    }
+                    Record::NeedMore { start } => {
+                        // Wait for the rest of the record; re-read it whole.
+                        let rewind = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        self.lines -= rewind;
+                        self.pos = start;
+                        return;
+                    }
+                    Record::Broken { start } => {
+                        let at = self.base + start as u64;
+                        if self.last_broken_record != Some(at) {
+                            self.last_broken_record = Some(at);
+                            let vendor = hit.vendors.trailing_zeros() as usize;
+                            sink.skipped(Some(vendor), SkipReason::Truncated);
+                        }
+                    }
+                    Record::None => {}
+                }
+            }
+            from = resume;
+        }
+        self.lines += bytecount::count(&self.buf[counted_to..data_end], b'\n') as u64;
+        if at_eof && data_end > counted_to.max(self.pos) && self.buf[data_end - 1] != b'\n' {
+            self.lines += 1;
+        }
+        self.pos = data_end;
+    }
+
+    /// Finds the `{` that opens the record holding the anchor at `anchor`,
+    /// then its closing `}`.
+    fn assemble_record(
+        &self,
+        line_start: usize,
+        anchor: usize,
+        data_end: usize,
+        at_eof: bool,
+    ) -> Record {
+        let floor = anchor.saturating_sub(MAX_RECORD_BYTES);
+        let Some(open) = enclosing_open(&self.buf[floor..anchor]).map(|i| floor + i) else {
+            return Record::None;
+        };
+        let open_line = memrchr(b'\n', &self.buf[..open]).map_or(0, |i| i + 1);
+        let limit = (open + MAX_RECORD_BYTES).min(data_end);
+        match find_close(&self.buf[..limit], open, b"\"") {
+            Some(close) if close >= line_start => Record::Found {
+                start: open_line,
+                end: close,
+            },
+            // Closes before this line: the anchor is not inside it.
+            Some(_) => Record::None,
+            None if limit == open + MAX_RECORD_BYTES || at_eof => {
+                Record::Broken { start: open_line }
+            }
+            None => Record::NeedMore { start: open_line },
+        }
+    }
+}
+
+enum Record {
+    Found { start: usize, end: usize },
+    NeedMore { start: usize },
+    Broken { start: usize },
+    None,
+}
+
+/// Index of the unmatched `{` nearest the end of `text`.
+fn enclosing_open(text: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &byte) in text.iter().enumerate().rev() {
+        match byte {
+            b'}' => depth += 1,
+            b'{' if depth == 0 => return Some(i),
+            b'{' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the anchor at `line[start..end]` is written as a key (`"key":`,
+/// `'key':`, `\"key\":`) on a line that does not hold its whole object —
+/// the mark of a pretty-printed body.
+fn looks_like_key(line: &[u8], start: usize, end: usize) -> bool {
+    let quoted_before = start > 0 && matches!(line[start - 1], b'"' | b'\'');
+    let mut i = end;
+    while i < line.len() && matches!(line[i], b'"' | b'\'' | b'\\') {
+        i += 1;
+    }
+    while i < line.len() && matches!(line[i], b' ' | b'\t') {
+        i += 1;
+    }
+    let colon_after = i > end && line.get(i) == Some(&b':');
+    let opened_here = memchr(b'{', &line[..start]).is_some();
+    let closed_here = memchr(b'}', &line[end..]).is_some();
+    quoted_before && colon_after && !(opened_here && closed_here)
+}
+
+fn emit(
+    engine: &Engine,
+    line: &[u8],
+    verified: u64,
+    line_no: u64,
+    offset: u64,
+    sink: &mut dyn EventSink,
+) {
+    let outcome = decode_line(line, &engine.vendors, engine.default_year);
+    if outcome.decisions.is_empty() {
+        if let Some(reason) = outcome.broken {
+            sink.skipped(Some(verified.trailing_zeros() as usize), reason);
+        }
+        return;
+    }
+    deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+}
+
+fn deliver(
+    decisions: Vec<Decision>,
+    time: Option<Timestamp>,
+    line: u64,
+    offset: u64,
+    sink: &mut dyn EventSink,
+) {
+    for decision in decisions {
+        match decision {
+            Decision::Error(error) => sink.error(&Event {
+                error: &error,
+                time,
+                line,
+                offset,
+            }),
+            Decision::Skipped { vendor, reason } => sink.skipped(Some(vendor), reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        errors: Vec<(String, u64)>,
+        skipped: Vec<SkipReason>,
+    }
+
+    impl EventSink for Collect {
+        fn error(&mut self, event: &Event<'_>) {
+            self.errors.push((event.error.code.clone(), event.line));
+        }
+        fn skipped(&mut self, _vendor: Option<usize>, reason: SkipReason) {
+            self.skipped.push(reason);
+        }
+    }
+
+    fn engine() -> Engine {
+        Engine::new(VendorSet::builtin().unwrap(), 4096).unwrap()
+    }
+
+    const OCROLUS: &str =
+        r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#;
+    const PRETTY_APLOS: &str = "ERROR aplos said: {\n  \"version\": \"v2_0_0\",\n  \"status\": 422,\n  \"exception\": {\n    \"message\": \"ID is required.\",\n    \"code\": 3002\n  }\n}\n";
+
+    fn scan_chunked(input: &[u8], chunk: usize) -> (Collect, ScanStats) {
+        let engine = engine();
+        let mut scanner = Scanner::new(&engine);
+        let mut sink = Collect::default();
+        for piece in input.chunks(chunk.max(1)) {
+            scanner.feed(piece, &mut sink);
+        }
+        scanner.finish(&mut sink);
+        (sink, scanner.stats())
+    }
+
+    #[test]
+    fn counts_lines_and_finds_bodies_at_any_chunking() {
+        let mut input = String::new();
+        for i in 0..50 {
+            input.push_str(&format!("noise {i} response time 3ms\n"));
+            if i % 10 == 0 {
+                input.push_str(&format!("2026-11-20 10:00:00 ERROR x {OCROLUS}\n"));
+                input.push_str(PRETTY_APLOS);
+            }
+        }
+        input.push_str("last line without newline");
+        let total_lines = input.lines().count() as u64;
+        for chunk in [1, 7, 64, 1000, 1 << 20] {
+            let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+            let ocrolus = sink.errors.iter().filter(|(c, _)| c == "1200").count();
+            let aplos = sink.errors.iter().filter(|(c, _)| c == "3002").count();
+            assert_eq!((ocrolus, aplos), (5, 5), "chunk {chunk}");
+            assert_eq!(stats.lines, total_lines, "chunk {chunk}");
+            assert_eq!(stats.bytes, input.len() as u64);
+        }
+    }
+
+    #[test]
+    fn line_numbers_point_at_the_record() {
+        let input = format!("a\nb\n{OCROLUS}\nc\n{PRETTY_APLOS}d\n");
+        let (sink, stats) = scan_chunked(input.as_bytes(), 1 << 20);
+        assert_eq!(
+            sink.errors,
+            vec![("1200".to_string(), 3), ("3002".to_string(), 5)]
+        );
+        assert_eq!(stats.lines, 13);
+    }
+
+    #[test]
+    fn long_lines_are_skipped_and_counted() {
+        let mut input = vec![b'x'; 20_000];
+        input.extend_from_slice(format!("\n{OCROLUS}\n").as_bytes());
+        let (sink, stats) = scan_chunked(&input, 3000);
+        assert_eq!(sink.skipped, vec![SkipReason::LineTooLong]);
+        assert_eq!(sink.errors.len(), 1);
+        assert_eq!(stats.lines, 2);
+    }
+
+    #[test]
+    fn unfinished_pretty_record_is_truncated_once() {
+        let input = "{\n  \"error_code\": 3,\n  \"error_message\": \"Invalid structure\",\n  \"details\": nu";
+        let (sink, _) = scan_chunked(input.as_bytes(), 1 << 20);
+        assert!(sink.errors.is_empty());
+        assert_eq!(sink.skipped, vec![SkipReason::Truncated]);
+    }
+}

@@ -1,0 +1,8 @@
+//! Where bytes come from: paths expanded to files, files and stdin opened
+//! (gzip detected by its magic bytes). Tailing and checkpoints live here too.
+
+pub mod open;
+pub mod paths;
+
+pub use open::{open_path, open_stdin, CountingReader};
+pub use paths::{expand, Source};

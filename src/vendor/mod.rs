@@ -1,0 +1,617 @@
+//! Recognising a vendor by the shape of a JSON object and decoding its
+//! code, status and message. Vendors are data ([`VendorSpec`]), compiled
+//! once into a [`VendorSet`].
+
+pub mod spec;
+
+use serde_json::{Map, Value};
+
+use crate::catalog::{self, CatalogError, Lookup, VendorCatalog};
+pub use spec::VendorSpec;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VendorError {
+    #[error("vendor `{vendor}`: {message}")]
+    Invalid { vendor: String, message: String },
+    #[error("vendor `{vendor}`: catalog: {source}")]
+    Catalog {
+        vendor: String,
+        #[source]
+        source: CatalogError,
+    },
+    #[error("built-in spec `{vendor}` does not parse: {message}")]
+    Builtin { vendor: String, message: String },
+}
+
+/// Why a recognised (or almost recognised) body was not counted as an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// The vendor's own success body (Ocrolus status 200, Synapse success:true).
+    Success,
+    /// Recognised by shape, but the code is missing or of the wrong type.
+    NoCode,
+    /// Vendor keys present, but the body ends before it closes.
+    Truncated,
+    /// Vendor keys present, but the body is not valid JSON.
+    Malformed,
+    /// A line longer than the configured maximum: capped and passed over.
+    LineTooLong,
+}
+
+impl SkipReason {
+    pub const ALL: [SkipReason; 5] = [
+        SkipReason::Success,
+        SkipReason::NoCode,
+        SkipReason::Truncated,
+        SkipReason::Malformed,
+        SkipReason::LineTooLong,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Success => "success",
+            SkipReason::NoCode => "no-code",
+            SkipReason::Truncated => "truncated",
+            SkipReason::Malformed => "malformed",
+            SkipReason::LineTooLong => "line-too-long",
+        }
+    }
+}
+
+/// A decoded error body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedError {
+    pub vendor: usize,
+    pub code: String,
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Error(DecodedError),
+    Skipped { vendor: usize, reason: SkipReason },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Check {
+    Present,
+    Integer,
+    Number,
+    String,
+    Digits,
+    Object,
+    Array,
+    Bool,
+    Null,
+    Equals(Value),
+}
+
+impl Check {
+    fn parse(rule: &toml::Value) -> Result<Check, String> {
+        Ok(match rule {
+            toml::Value::String(kind) => match kind.as_str() {
+                "present" => Check::Present,
+                "integer" => Check::Integer,
+                "number" => Check::Number,
+                "string" => Check::String,
+                "digits" => Check::Digits,
+                "object" => Check::Object,
+                "array" => Check::Array,
+                "bool" => Check::Bool,
+                "null" => Check::Null,
+                other => {
+                    return Err(format!(
+                        "unknown rule `{other}` (expected present, integer, number, string, \
+                         digits, object, array, bool, null, a literal, or {{ equals = ... }})"
+                    ))
+                }
+            },
+            toml::Value::Boolean(b) => Check::Equals(Value::Bool(*b)),
+            toml::Value::Integer(i) => Check::Equals(Value::from(*i)),
+            toml::Value::Table(t) if t.len() == 1 && t.contains_key("equals") => {
+                let literal = serde_json::to_value(&t["equals"])
+                    .map_err(|e| format!("`equals` value: {e}"))?;
+                Check::Equals(literal)
+            }
+            other => return Err(format!("unsupported rule {other}")),
+        })
+    }
+
+    fn holds(&self, value: &Value) -> bool {
+        match self {
+            Check::Present => true,
+            Check::Integer => value.is_i64() || value.is_u64(),
+            Check::Number => value.is_number(),
+            Check::String => value.is_string(),
+            Check::Digits => value.as_str().is_some_and(is_digits),
+            Check::Object => value.is_object(),
+            Check::Array => value.is_array(),
+            Check::Bool => value.is_boolean(),
+            Check::Null => value.is_null(),
+            Check::Equals(expected) => value == expected,
+        }
+    }
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeType {
+    Integer,
+    Digits,
+    Text,
+}
+
+type Path = Vec<String>;
+
+fn parse_path(path: &str) -> Path {
+    path.split('.').map(str::to_owned).collect()
+}
+
+fn get<'v>(obj: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
+    let (first, rest) = path.split_first()?;
+    let mut value = obj.get(first)?;
+    for segment in rest {
+        value = value.as_object()?.get(segment)?;
+    }
+    Some(value)
+}
+
+/// One vendor, compiled.
+#[derive(Debug, Clone)]
+pub struct Vendor {
+    pub id: String,
+    pub name: String,
+    pub anchor: String,
+    /// Every key name the shape mentions: a line holding a body of this
+    /// vendor holds all of them, which lets the pre-filter reject lines
+    /// before any parsing.
+    pub required_keys: Vec<String>,
+    pub catalog: VendorCatalog,
+    shape: Vec<(Path, Check)>,
+    success: Vec<(Path, Check)>,
+    code: Path,
+    code_type: CodeType,
+    code_before: Option<String>,
+    status: Option<Path>,
+    message: Option<Path>,
+}
+
+impl Vendor {
+    fn compile(mut spec: VendorSpec) -> Result<Vendor, VendorError> {
+        let id = spec.id.clone();
+        let invalid = |message: String| VendorError::Invalid {
+            vendor: id.clone(),
+            message,
+        };
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(invalid(
+                "`id` must be non-empty ASCII letters, digits, `-` or `_`".into(),
+            ));
+        }
+        let catalog =
+            VendorCatalog::new(spec.take_catalog()).map_err(|source| VendorError::Catalog {
+                vendor: id.clone(),
+                source,
+            })?;
+        let shape_rules =
+            spec.shape.take().filter(|s| !s.is_empty()).ok_or_else(|| {
+                invalid("`shape` is required and must name at least one key".into())
+            })?;
+        let compile_rules = |rules: &std::collections::BTreeMap<String, toml::Value>, key: &str| {
+            rules
+                .iter()
+                .map(|(path, rule)| {
+                    Check::parse(rule)
+                        .map(|check| (parse_path(path), check))
+                        .map_err(|e| invalid(format!("`{key}.{path}`: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let shape = compile_rules(&shape_rules, "shape")?;
+        let success = match &spec.success {
+            Some(rules) => compile_rules(rules, "success")?,
+            None => Vec::new(),
+        };
+        let code =
+            parse_path(spec.code.as_deref().ok_or_else(|| {
+                invalid("`code` (the path of the error code) is required".into())
+            })?);
+        let code_type = match spec.code_type.as_deref().unwrap_or("string") {
+            "integer" => CodeType::Integer,
+            "digits" => CodeType::Digits,
+            "string" => CodeType::Text,
+            other => {
+                return Err(invalid(format!(
+                    "`code_type`: unknown type `{other}` (expected integer, digits or string)"
+                )))
+            }
+        };
+        let mut required_keys: Vec<String> = Vec::new();
+        for (path, _) in &shape {
+            for segment in path {
+                if !required_keys.contains(segment) {
+                    required_keys.push(segment.clone());
+                }
+            }
+        }
+        let anchor = match spec.anchor.take() {
+            Some(anchor) if required_keys.contains(&anchor) => anchor,
+            Some(anchor) => {
+                return Err(invalid(format!(
+                    "`anchor` = \"{anchor}\" must be one of the shape's keys ({})",
+                    required_keys.join(", ")
+                )))
+            }
+            None => required_keys
+                .iter()
+                .max_by_key(|k| k.len())
+                .cloned()
+                .unwrap_or_default(),
+        };
+        if anchor.len() < 2 {
+            return Err(invalid(format!(
+                "the pre-filter anchor `{anchor}` is too short; set `anchor` to a longer shape key"
+            )));
+        }
+        Ok(Vendor {
+            name: spec.name.take().unwrap_or_else(|| id.clone()),
+            status: spec.status.as_deref().map(parse_path),
+            message: spec.message.as_deref().map(parse_path),
+            code_before: spec.code_before.take().filter(|s| !s.is_empty()),
+            id,
+            anchor,
+            required_keys,
+            catalog,
+            shape,
+            success,
+            code,
+            code_type,
+        })
+    }
+
+    fn matches(&self, obj: &Map<String, Value>) -> bool {
+        self.shape
+            .iter()
+            .all(|(path, check)| get(obj, path).is_some_and(|v| check.holds(v)))
+    }
+
+    fn is_success(&self, obj: &Map<String, Value>) -> bool {
+        !self.success.is_empty()
+            && self
+                .success
+                .iter()
+                .all(|(path, check)| get(obj, path).is_some_and(|v| check.holds(v)))
+    }
+
+    fn code_of(&self, obj: &Map<String, Value>) -> Option<String> {
+        let value = get(obj, &self.code)?;
+        match self.code_type {
+            CodeType::Integer => value.as_i64().map(|n| n.to_string()),
+            CodeType::Digits => value.as_str().filter(|s| is_digits(s)).map(str::to_owned),
+            CodeType::Text => {
+                let text = value.as_str()?;
+                let head = match &self.code_before {
+                    Some(sep) => text.split_once(sep.as_str()).map_or(text, |(head, _)| head),
+                    None => text,
+                };
+                let code = if head.trim().is_empty() {
+                    text.trim()
+                } else {
+                    head.trim()
+                };
+                (!code.is_empty()).then(|| code.to_owned())
+            }
+        }
+    }
+
+    fn status_of(&self, obj: &Map<String, Value>) -> Option<u16> {
+        let value = get(obj, self.status.as_deref()?)?;
+        match value {
+            Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn message_of(&self, obj: &Map<String, Value>) -> String {
+        const MAX_MESSAGE: usize = 512;
+        let Some(value) = self.message.as_deref().and_then(|p| get(obj, p)) else {
+            return String::new();
+        };
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        truncate_chars(text, MAX_MESSAGE)
+    }
+
+    /// The catalog's view of a code.
+    pub fn lookup(&self, code: &str, status: Option<u16>) -> Lookup<'_> {
+        self.catalog.lookup(code, status)
+    }
+}
+
+fn truncate_chars(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// All known vendors, in match order.
+#[derive(Debug, Clone)]
+pub struct VendorSet {
+    vendors: Vec<Vendor>,
+}
+
+impl VendorSet {
+    /// The five built-in vendors.
+    pub fn builtin() -> Result<VendorSet, VendorError> {
+        Self::with_overlays(Vec::new())
+    }
+
+    /// The built-ins overlaid with config entries: an entry with a built-in
+    /// id modifies it, any other id adds a vendor (after the built-ins).
+    pub fn with_overlays(extra: Vec<VendorSpec>) -> Result<VendorSet, VendorError> {
+        let mut specs = builtin_specs()?;
+        for entry in extra {
+            match specs.iter_mut().find(|s| s.id == entry.id) {
+                Some(existing) => existing.overlay(entry),
+                None => specs.push(entry),
+            }
+        }
+        let vendors = specs
+            .into_iter()
+            .map(Vendor::compile)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(VendorSet { vendors })
+    }
+
+    pub fn vendors(&self) -> &[Vendor] {
+        &self.vendors
+    }
+
+    pub fn get(&self, index: usize) -> &Vendor {
+        &self.vendors[index]
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.vendors.iter().position(|v| v.id == id)
+    }
+
+    /// Tests an object against every vendor's shape; the first that holds
+    /// decides.
+    pub fn decode(&self, obj: &Map<String, Value>) -> Option<Decision> {
+        let (vendor, spec) = self
+            .vendors
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.matches(obj))?;
+        if spec.is_success(obj) {
+            return Some(Decision::Skipped {
+                vendor,
+                reason: SkipReason::Success,
+            });
+        }
+        let Some(code) = spec.code_of(obj) else {
+            return Some(Decision::Skipped {
+                vendor,
+                reason: SkipReason::NoCode,
+            });
+        };
+        Some(Decision::Error(DecodedError {
+            vendor,
+            code,
+            status: spec.status_of(obj),
+            message: spec.message_of(obj),
+        }))
+    }
+}
+
+fn builtin_specs() -> Result<Vec<VendorSpec>, VendorError> {
+    spec::BUILTIN_SPECS
+        .iter()
+        .map(|(id, text)| {
+            let mut spec: VendorSpec = toml::from_str(text).map_err(|e| VendorError::Builtin {
+                vendor: (*id).to_owned(),
+                message: e.to_string(),
+            })?;
+            let catalog = catalog::builtin(id).ok_or_else(|| VendorError::Builtin {
+                vendor: (*id).to_owned(),
+                message: "no built-in catalog".into(),
+            })?;
+            spec.codes = catalog.codes;
+            spec.ranges = catalog.ranges;
+            spec.statuses = catalog.statuses;
+            Ok(spec)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(set: &VendorSet, json: &str) -> Option<Decision> {
+        let value: Value = serde_json::from_str(json).unwrap();
+        set.decode(value.as_object().unwrap())
+    }
+
+    fn error(set: &VendorSet, json: &str) -> (String, String, Option<u16>, String) {
+        match decode(set, json) {
+            Some(Decision::Error(e)) => (set.get(e.vendor).id.clone(), e.code, e.status, e.message),
+            other => panic!("expected an error for {json}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_each_builtin_vendor() {
+        let set = VendorSet::builtin().unwrap();
+        assert_eq!(
+            error(
+                &set,
+                r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#
+            ),
+            (
+                "ocrolus".into(),
+                "1200".into(),
+                Some(400),
+                "Authentication failed".into()
+            )
+        );
+        assert_eq!(
+            error(
+                &set,
+                r#"{"version":"v2_0_0","status":401,"exception":{"message":"Token could not be located.","code":1002}}"#
+            ),
+            (
+                "aplos".into(),
+                "1002".into(),
+                Some(401),
+                "Token could not be located.".into()
+            )
+        );
+        assert_eq!(
+            error(
+                &set,
+                r#"{"error_code":7,"error_message":"AUTH INVALID","details":null}"#
+            ),
+            (
+                "ozforensics".into(),
+                "7".into(),
+                None,
+                "AUTH INVALID".into()
+            )
+        );
+        assert_eq!(
+            error(
+                &set,
+                r#"{"error":{"en":"<user:id> not valid"},"error_code":"400","http_code":"409","success":false}"#
+            ),
+            (
+                "synapse".into(),
+                "400".into(),
+                Some(409),
+                "<user:id> not valid".into()
+            )
+        );
+        assert_eq!(
+            error(&set, r#"{"statusCode":402,"service":"PublicApi","error":"CompanyValidationException: Company limit exceeded","correlationId":"0"}"#).1,
+            "CompanyValidationException"
+        );
+        assert_eq!(
+            error(&set, r#"{"statusCode":402,"service":"PublicApi","error":" Payment Required ","correlationId":"0"}"#).1,
+            "Payment Required"
+        );
+    }
+
+    #[test]
+    fn success_and_codeless_bodies_are_skipped() {
+        let set = VendorSet::builtin().unwrap();
+        let ocrolus = set.index_of("ocrolus").unwrap();
+        assert_eq!(
+            decode(&set, r#"{"status":200,"message":"OK","response":"..."}"#),
+            Some(Decision::Skipped {
+                vendor: ocrolus,
+                reason: SkipReason::Success
+            })
+        );
+        assert_eq!(
+            decode(&set, r#"{"status":500,"message":"x","response":null}"#),
+            Some(Decision::Skipped {
+                vendor: ocrolus,
+                reason: SkipReason::NoCode
+            })
+        );
+        let synapse = set.index_of("synapse").unwrap();
+        assert_eq!(
+            decode(
+                &set,
+                r#"{"error":{"en":"ok"},"error_code":"0","http_code":"200","success":true}"#
+            ),
+            Some(Decision::Skipped {
+                vendor: synapse,
+                reason: SkipReason::Success
+            })
+        );
+    }
+
+    #[test]
+    fn logger_objects_are_not_vendor_bodies() {
+        let set = VendorSet::builtin().unwrap();
+        for json in [
+            r#"{"level":"error","status":502,"message":"upstream","code":"E_UPSTREAM"}"#,
+            r#"{"status":200,"code":"OK","response":{"items":3}}"#,
+            r#"{"error_code":null,"msg":"fine"}"#,
+            r#"{"statusCode":200,"correlationId":"abc"}"#,
+        ] {
+            assert_eq!(decode(&set, json), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn user_vendor_from_toml() {
+        let spec: VendorSpec = toml::from_str(
+            r#"
+            id = "acme"
+            shape = { "error.type" = "string", "error.code" = "string" }
+            code = "error.code"
+            message = "error.message"
+            [[codes]]
+            code = "card_declined"
+            category = "payment"
+            description = "The card was declined."
+            "#,
+        )
+        .unwrap();
+        let set = VendorSet::with_overlays(vec![spec]).unwrap();
+        let acme = set.index_of("acme").unwrap();
+        assert_eq!(set.get(acme).anchor, "error");
+        let (id, code, status, _) = error(
+            &set,
+            r#"{"error":{"type":"card_error","code":"card_declined","message":"no"}}"#,
+        );
+        assert_eq!(
+            (id.as_str(), code.as_str(), status),
+            ("acme", "card_declined", None)
+        );
+        assert!(set.get(acme).lookup("card_declined", None).known);
+    }
+
+    #[test]
+    fn bad_specs_name_the_key() {
+        let spec: VendorSpec =
+            toml::from_str("id = \"x\"\nshape = { a = \"integr\" }\ncode = \"a\"").unwrap();
+        let err = VendorSet::with_overlays(vec![spec])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`shape.a`") && err.contains("integr"), "{err}");
+        let spec: VendorSpec = toml::from_str("id = \"x\"\ncode = \"a\"").unwrap();
+        let err = VendorSet::with_overlays(vec![spec])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`shape` is required"), "{err}");
+        let spec: VendorSpec = toml::from_str(
+            "id = \"x\"\nshape = { abc = \"present\" }\ncode = \"abc\"\nanchor = \"zzz\"",
+        )
+        .unwrap();
+        let err = VendorSet::with_overlays(vec![spec])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("anchor"), "{err}");
+    }
+}
