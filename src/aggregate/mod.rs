@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::extract::scanner::{Event, EventSink};
 use crate::vendor::{SkipReason, VendorSet};
 
+pub mod live;
+
 const SECONDS_PER_HOUR: i64 = 3600;
 
 /// The finest grain counts are kept at.
@@ -325,9 +327,11 @@ impl FromStr for Dim {
             "status" => Dim::Status,
             "category" => Dim::Category,
             "file" => Dim::File,
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "unknown key `{other}` (expected day, hour, vendor, code, status, category, file)"
-            )),
+            ))
+            }
         })
     }
 }

@@ -147,7 +147,7 @@ fn write_table(
         if describe {
             let (category, description) = row.describe(vendors);
             cells.push(category.to_owned());
-            cells.push(description.to_owned());
+            cells.push(shorten(description, TABLE_DESCRIPTION_CHARS));
         }
         cells.push(rfc3339(row.stats.first_seen));
         cells.push(rfc3339(row.stats.last_seen));
@@ -182,6 +182,17 @@ fn write_table(
         writeln!(out, "Skipped (not counted): {}.", skipped.join(", "))?;
     }
     Ok(())
+}
+
+/// Descriptions are cut in the table so a row stays one line; CSV and JSON
+/// carry them whole.
+const TABLE_DESCRIPTION_CHARS: usize = 60;
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text.to_owned(),
+    }
 }
 
 fn terminal_width() -> Option<(u16, u16)> {
