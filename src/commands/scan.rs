@@ -40,7 +40,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         eprintln!("errscope: {error}");
     }
 
-    let events_out: Option<Mutex<Box<dyn Write + Send>>> = args
+    let events_out: Option<SharedOut> = args
         .events
         .then(|| Mutex::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write + Send>));
     let run = ParallelScan {
@@ -94,11 +94,14 @@ fn ignore_broken_pipe(error: io::Error) -> io::Result<()> {
     }
 }
 
+/// Standard output shared by the workers of `--events`.
+type SharedOut = Mutex<Box<dyn Write + Send>>;
+
 struct ParallelScan<'a> {
     engine: &'a Engine,
     filter: &'a Filter,
     sources: &'a [Source],
-    events: Option<&'a Mutex<Box<dyn Write + Send>>>,
+    events: Option<&'a SharedOut>,
 }
 
 impl ParallelScan<'_> {
@@ -185,7 +188,7 @@ impl ParallelScan<'_> {
 struct WorkerSink<'a> {
     counter: Counter<'a>,
     vendors: &'a VendorSet,
-    events: Option<(&'a Mutex<Box<dyn Write + Send>>, Vec<u8>)>,
+    events: Option<(&'a SharedOut, Vec<u8>)>,
     source: String,
 }
 

@@ -113,12 +113,15 @@ impl Walker<'_> {
                         .filter_map(|key| obj.get(*key))
                         .find_map(|v| timestamp::from_json_value(v, self.default_year));
                 }
-                if let Some(decision) = self.vendors.decode(obj) {
-                    self.outcome.decisions.push(decision);
-                    return;
-                }
+                let decision = self.vendors.decode(obj);
+                // A wrapper can look like a body (a logger's own `status`,
+                // `message`, `code`): a body nested inside it wins.
+                let before = self.outcome.decisions.len();
                 for child in obj.values() {
                     self.walk(child, depth, false);
+                }
+                if self.outcome.decisions.len() == before {
+                    self.outcome.decisions.extend(decision);
                 }
             }
             Value::Array(items) => {
@@ -197,6 +200,13 @@ mod tests {
                 r#"level=error msg="failed" body="{escaped}" dur=12ms"#
             )),
             want
+        );
+        assert_eq!(
+            codes(&format!(
+                r#"{{"status":502,"message":"up","code":5,"response":null,"body":{OCROLUS}}}"#
+            )),
+            want,
+            "a wrapper shaped like a body yields to the body inside it"
         );
         assert_eq!(codes(&format!("{OCROLUS} and again {OCROLUS}")).len(), 2);
         assert_eq!(

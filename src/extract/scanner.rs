@@ -268,7 +268,9 @@ impl<'e> Scanner<'e> {
             let line = &self.buf[line_start..line_end];
             let verified = engine.prefilter.verify(line, anchored);
             let mut resume = line_end + 1;
-            if verified != 0 {
+            if line.len() > engine.max_line {
+                sink.skipped(None, SkipReason::LineTooLong);
+            } else if verified != 0 {
                 self.candidate_lines += 1;
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;

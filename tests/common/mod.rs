@@ -1,0 +1,99 @@
+//! Helpers shared by the integration tests: run the real binary, parse
+//! its CSV output into exact counts.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+pub fn errscope() -> Command {
+    Command::cargo_bin("errscope").expect("the errscope binary is built")
+}
+
+/// (vendor, code, status) → count, from `scan --format csv` output.
+pub type Counts = BTreeMap<(String, String, String), u64>;
+
+pub fn parse_counts(csv_text: &str) -> Counts {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().expect("csv header").clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no `{name}` column in {headers:?}"))
+    };
+    let (v, c, s, n) = (col("vendor"), col("code"), col("status"), col("count"));
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            (
+                (r[v].to_string(), r[c].to_string(), r[s].to_string()),
+                r[n].parse().expect("count"),
+            )
+        })
+        .collect()
+}
+
+/// Scans `args` with CSV output and returns the counts; asserts exit 0.
+pub fn scan_counts(args: &[&str]) -> Counts {
+    let output = errscope()
+        .arg("scan")
+        .arg("--format")
+        .arg("csv")
+        .args(args)
+        .output()
+        .expect("run errscope");
+    assert!(
+        output.status.success(),
+        "errscope failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    parse_counts(&String::from_utf8_lossy(&output.stdout))
+}
+
+pub fn counts(rows: &[(&str, &str, &str, u64)]) -> Counts {
+    rows.iter()
+        .map(|(v, c, s, n)| ((v.to_string(), c.to_string(), s.to_string()), *n))
+        .collect()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write test file");
+    path.display().to_string()
+}
+
+pub const OCROLUS_1200: &str =
+    r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#;
+pub const APLOS_1002: &str = r#"{"version":"v2_0_0","status":401,"exception":{"message":"Token could not be located.","code":1002}}"#;
+pub const OZ_7: &str = r#"{"error_code":7,"error_message":"AUTH INVALID","details":null}"#;
+pub const SYNAPSE_400: &str = r#"{"error":{"en":"<user:id> not valid"},"error_code":"400","http_code":"409","success":false}"#;
+pub const CODAT_402: &str = r#"{"statusCode":402,"service":"PublicApi","error":"CompanyValidationException: Company limit exceeded","correlationId":"00000000-0000-0000-0000-000000000000"}"#;
+
+/// One body of each vendor, with the key errscope counts it under.
+pub fn all_vendors() -> Vec<(&'static str, (&'static str, &'static str, &'static str))> {
+    vec![
+        (OCROLUS_1200, ("ocrolus", "1200", "400")),
+        (APLOS_1002, ("aplos", "1002", "401")),
+        (OZ_7, ("ozforensics", "7", "")),
+        (SYNAPSE_400, ("synapse", "400", "409")),
+        (CODAT_402, ("codat", "CompanyValidationException", "402")),
+    ]
+}
+
+/// JSON-string-escapes `text` once (as a logger embedding it would).
+pub fn escape(text: &str) -> String {
+    let quoted = serde_json::to_string(text).expect("string");
+    quoted[1..quoted.len() - 1].to_string()
+}

@@ -1,0 +1,534 @@
+//! `errscope scan` end to end: the real binary on real files, one test per
+//! embedding, each asserting exact counts per (vendor, code, status).
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// Writes `lines` (one per vendor body, built by `embed`) plus decoy noise
+/// between them, scans it, and checks every vendor counted exactly once
+/// per embedded body.
+fn check_embedding(name: &str, embed: impl Fn(&str, usize) -> String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    let mut want = Counts::new();
+    for round in 0..3 {
+        for (i, (body, (vendor, code, status))) in all_vendors().into_iter().enumerate() {
+            text.push_str(DECOYS[(round + i) % DECOYS.len()]);
+            text.push('\n');
+            text.push_str(&embed(body, round * 10 + i));
+            text.push('\n');
+            *want
+                .entry((vendor.into(), code.into(), status.into()))
+                .or_default() += 1;
+        }
+    }
+    let path = write(dir.path(), name, &text);
+    assert_eq!(scan_counts(&[&path]), want, "embedding {name}:\n{text}");
+}
+
+/// Lines that carry vendor key names but no vendor body.
+const DECOYS: &[&str] = &[
+    r#"{"ts":"2026-11-20T10:15:02Z","level":"info","msg":"request done","status":200,"code":"OK","response":{"items":3}}"#,
+    "2026-11-20 10:15:02,123 WARN [api] exception in handler: TimeoutException (statusCode=504, correlationId=abc)",
+    r#"{"level":"info","msg":"job done","error_code":null,"error_message":null,"success":true}"#,
+    r#"{"level":"error","status":500,"message":"db timeout","code":"E_DB","details":{"http_code":"500"}}"#,
+    "GET /v1/books 200 response time 12ms exception=none",
+    r#"{"statusCode":200,"service":"PublicApi","correlationId":"c0ffee","result":"ok"}"#,
+];
+
+#[test]
+fn bare_json_lines() {
+    check_embedding("bare.log", |body, _| body.to_string());
+}
+
+#[test]
+fn after_a_prefix_with_text_after() {
+    check_embedding("prefix.log", |body, i| {
+        format!(
+            "2026-11-20 10:15:{:02},123 ERROR [vendor.client] call failed: {body} (attempt {i}/3)",
+            i % 60
+        )
+    });
+}
+
+#[test]
+fn escaped_inside_a_structured_line() {
+    check_embedding("escaped.jsonl", |body, _| {
+        format!(
+            r#"{{"ts":"2026-11-20T10:15:02Z","level":"error","status":502,"msg":"vendor failed","body":"{}"}}"#,
+            escape(body)
+        )
+    });
+}
+
+#[test]
+fn nested_inside_a_structured_line_with_lookalike_keys() {
+    check_embedding("nested.jsonl", |body, _| {
+        format!(
+            r#"{{"level":"error","status":502,"message":"upstream","code":"E_UPSTREAM","response":null,"vendor":{body}}}"#
+        )
+    });
+}
+
+#[test]
+fn docker_json_file_wrapper() {
+    check_embedding("docker.log", |body, _| {
+        let inner = format!("2026-11-20T10:15:02Z ERROR vendor call failed {body}\n");
+        serde_json::json!({"log": inner, "stream": "stderr", "time": "2026-11-20T10:15:02.123456789Z"}).to_string()
+    });
+}
+
+#[test]
+fn logfmt_quoted_values() {
+    check_embedding("logfmt.log", |body, _| {
+        format!(
+            r#"ts=2026-11-20T10:15:02Z level=error msg="vendor failed" body="{}" dur=12ms"#,
+            escape(body)
+        )
+    });
+}
+
+#[test]
+fn several_bodies_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bodies: Vec<&str> = all_vendors().iter().map(|(b, _)| *b).collect();
+    let line = format!("WARN batch failed: {} ; {}", bodies.join(" | "), bodies[0]);
+    let path = write(dir.path(), "multi.log", format!("{line}\n{line}\n"));
+    let mut want = Counts::new();
+    for (_, (v, c, s)) in all_vendors() {
+        want.insert((v.into(), c.into(), s.into()), 2);
+    }
+    *want
+        .get_mut(&("ocrolus".into(), "1200".into(), "400".into()))
+        .unwrap() = 4;
+    assert_eq!(scan_counts(&[&path]), want);
+}
+
+#[test]
+fn pretty_printed_over_several_lines() {
+    check_embedding("pretty.log", |body, i| {
+        let value: Value = serde_json::from_str(body).unwrap();
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        if i % 2 == 0 {
+            format!("2026-11-20 10:15:02,123 ERROR [client] vendor returned:\n{pretty}")
+        } else {
+            format!("2026-11-20 10:15:02,123 ERROR [client] vendor returned: {pretty}")
+        }
+    });
+}
+
+fn python_repr(value: &Value) -> String {
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("'{k}': {}", python_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[test]
+fn python_dict_repr() {
+    check_embedding("celery.log", |body, _| {
+        let value: Value = serde_json::from_str(body).unwrap();
+        format!(
+            "[2026-11-20 10:15:02,123: ERROR/ForkPoolWorker-1] vendor error: {}",
+            python_repr(&value)
+        )
+    });
+}
+
+#[test]
+fn crlf_invalid_utf8_nul_and_long_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    for (body, _) in all_vendors() {
+        data.extend_from_slice(b"\xff\xfe\x00 noise \xc3\x28\r\n");
+        data.extend_from_slice(b"2026-11-20 10:15:02 ERROR \x00\xff ");
+        data.extend_from_slice(body.as_bytes());
+        data.extend_from_slice(b" \xe2\x82 tail\r\n");
+        // A very long line (over the cap) holding a body is skipped, not buffered.
+        data.extend_from_slice(&vec![b'x'; 5000]);
+        data.extend_from_slice(body.as_bytes());
+        data.extend_from_slice(b"\r\n");
+    }
+    let path = write(dir.path(), "crlf.log", &data);
+    let want: Counts = all_vendors()
+        .into_iter()
+        .map(|(_, (v, c, s))| ((v.into(), c.into(), s.into()), 1))
+        .collect();
+    assert_eq!(scan_counts(&["--max-line-bytes", "4096", &path]), want);
+    let out = errscope()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--max-line-bytes",
+            "4096",
+            &path,
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let too_long = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["reason"] == "line-too-long")
+        .unwrap();
+    assert_eq!(too_long["count"], 5);
+    assert_eq!(doc["lines"], 15);
+}
+
+#[test]
+fn truncated_malformed_and_success_bodies_are_skipped_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = [
+        r#"{"status":200,"message":"OK","response":"..."}"#,
+        r#"{"error":{"en":"ok"},"error_code":"0","http_code":"200","success":true}"#,
+        r#"ERROR cut: {"version":"v2_0_0","status":401,"exception":{"message":"Token could"#,
+        r#"ERROR bad: {"error_code":7,"error_message":"AUTH INVALID","details":nul}"#,
+        OCROLUS_1200,
+    ]
+    .join("\n");
+    let path = write(dir.path(), "skips.log", text);
+    let out = errscope()
+        .args(["scan", "--format", "json", &path])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["errors"], 1);
+    let mut skipped: Vec<(String, String, u64)> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["vendor"].as_str().unwrap().into(),
+                s["reason"].as_str().unwrap().into(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        vec![
+            ("aplos".into(), "truncated".into(), 1),
+            ("ocrolus".into(), "success".into(), 1),
+            ("ozforensics".into(), "malformed".into(), 1),
+            ("synapse".into(), "success".into(), 1),
+        ]
+    );
+}
+
+#[test]
+fn decoys_alone_count_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "decoys.log", DECOYS.join("\n").repeat(50));
+    assert_eq!(scan_counts(&[&path]), Counts::new());
+    errscope()
+        .args(["scan", &path])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("No vendor errors found."));
+}
+
+#[test]
+fn the_shipped_samples_count_exactly() {
+    let expected = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/samples.expected.csv"
+    ))
+    .unwrap();
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let got = scan_counts(&[samples]);
+    assert_eq!(got, parse_counts(&expected));
+    // All five vendors, and the gzip archive among the sources.
+    let vendors: std::collections::BTreeSet<&str> =
+        got.keys().map(|(v, _, _)| v.as_str()).collect();
+    assert_eq!(vendors.len(), 5);
+}
+
+#[test]
+fn gzip_is_detected_by_magic_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rotated.1");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::default(),
+    );
+    for _ in 0..3 {
+        writeln!(gz, "2026-11-20 ERROR {OCROLUS_1200}").unwrap();
+        writeln!(gz, "noise").unwrap();
+    }
+    gz.finish().unwrap();
+    assert_eq!(
+        scan_counts(&[path.to_str().unwrap()]),
+        counts(&[("ocrolus", "1200", "400", 3)])
+    );
+}
+
+#[test]
+fn stdin_and_files_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "a.log", format!("{OZ_7}\n"));
+    let out = errscope()
+        .args(["scan", "--format", "csv", "--by", "file,vendor", &path, "-"])
+        .write_stdin(format!("x {OZ_7}\ny {OCROLUS_1200}\n"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains(&format!("{path},ozforensics,1,")), "{text}");
+    assert!(text.contains("-,ozforensics,1,"), "{text}");
+    assert!(text.contains("-,ocrolus,1,"), "{text}");
+}
+
+#[test]
+fn a_sixth_vendor_from_config_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "config.toml",
+        r#"
+[[vendor]]
+id = "acme"
+name = "Acme Payments"
+shape = { "error.type" = "string", "error.code" = "string", "error.message" = "string" }
+code = "error.code"
+message = "error.message"
+
+[[vendor.codes]]
+code = "card_declined"
+category = "payment"
+description = "The card was declined."
+"#,
+    );
+    let log = write(
+        dir.path(),
+        "app.log",
+        [
+            r#"2026-11-20 ERROR acme: {"error":{"type":"card_error","code":"card_declined","message":"Your card was declined."}}"#,
+            r#"{"level":"error","body":"{\"error\":{\"type\":\"api_error\",\"code\":\"rate_limited\",\"message\":\"slow down\"}}"}"#,
+            r#"{"error":{"type":"card_error","code":"card_declined","message":"again"}}"#,
+            OCROLUS_1200,
+        ]
+        .join("\n"),
+    );
+    let out = errscope()
+        .args(["scan", "--format", "csv", "--config", &config, &log])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        parse_counts(&text),
+        counts(&[
+            ("acme", "card_declined", "", 2),
+            ("acme", "rate_limited", "", 1),
+            ("ocrolus", "1200", "400", 1)
+        ])
+    );
+    assert!(
+        text.contains("acme,card_declined,,2,payment,The card was declined."),
+        "{text}"
+    );
+    assert!(text.contains("acme,rate_limited,,1,unknown,"), "{text}");
+}
+
+#[test]
+fn csv_columns_follow_the_by_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "a.log",
+        format!(
+            "2026-11-20T10:15:02Z {OCROLUS_1200}\n2026-11-20T11:00:00Z {OCROLUS_1200}\n2026-11-21T00:00:01Z {OCROLUS_1200}\n{OZ_7}\n"
+        ),
+    );
+    let out = errscope()
+        .args(["scan", "--format", "csv", "--by", "day,vendor,code", &log])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "day,vendor,code,count,category,description,first_seen,last_seen"
+    );
+    assert_eq!(lines[1], "2026-11-20,ocrolus,1200,2,auth,Authentication failed,2026-11-20T10:15:02Z,2026-11-20T11:00:00Z");
+    assert!(lines.contains(&"2026-11-21,ocrolus,1200,1,auth,Authentication failed,2026-11-21T00:00:01Z,2026-11-21T00:00:01Z"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(",ozforensics,7,1,auth,")),
+        "unknown time has an empty day: {text}"
+    );
+
+    let out = errscope()
+        .args(["scan", "--format", "csv", "--by", "hour,category", &log])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("hour,category,count,first_seen,last_seen\n"),
+        "{text}"
+    );
+    assert!(text.contains("2026-11-20T10:00Z,auth,1,"), "{text}");
+}
+
+#[test]
+fn filters_by_vendor_code_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "a.log",
+        format!("2026-11-20T10:00:00Z {OCROLUS_1200}\n2026-11-21T10:00:00Z {OCROLUS_1200}\n2026-11-21T10:00:00Z {OZ_7}\n"),
+    );
+    assert_eq!(
+        scan_counts(&["--vendor", "ozforensics", &log]),
+        counts(&[("ozforensics", "7", "", 1)])
+    );
+    assert_eq!(
+        scan_counts(&["--code", "1200", &log]),
+        counts(&[("ocrolus", "1200", "400", 2)])
+    );
+    assert_eq!(
+        scan_counts(&["--since", "2026-11-21", "--until", "2026-11-22", &log]),
+        counts(&[("ocrolus", "1200", "400", 1), ("ozforensics", "7", "", 1)])
+    );
+}
+
+#[test]
+fn events_are_one_json_object_per_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "a.log",
+        format!("noise\n2026-11-20T10:15:02Z {APLOS_1002}\n"),
+    );
+    let out = errscope()
+        .args(["scan", "--events", &log])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    let e = &lines[0];
+    assert_eq!(e["vendor"], "aplos");
+    assert_eq!(e["code"], "1002");
+    assert_eq!(e["status"], 401);
+    assert_eq!(e["category"], "Authorization");
+    assert_eq!(e["message"], "Token could not be located.");
+    assert_eq!(e["time"], "2026-11-20T10:15:02Z");
+    assert_eq!(e["line"], 2);
+    assert_eq!(e["file"], log.as_str());
+    assert!(e["description"].as_str().unwrap().contains("token"));
+}
+
+#[test]
+fn unreadable_input_is_named_and_the_rest_still_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "a.log", format!("{OZ_7}\n"));
+    let missing = dir.path().join("missing.log").display().to_string();
+    let out = errscope()
+        .args(["scan", "--format", "csv", &missing, &log])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.log"), "{}", stderr(&out));
+    assert_eq!(
+        parse_counts(&stdout(&out)),
+        counts(&[("ozforensics", "7", "", 1)])
+    );
+}
+
+#[test]
+fn usage_and_config_errors_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "bad.toml",
+        "[tail]\ninterval = \"5s\"\nbogus = 1\n",
+    );
+    errscope()
+        .args(["scan", "--config", &config, "x.log"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("bad.toml")
+                .and(predicate::str::contains("bogus"))
+                .and(predicate::str::contains("line 3")),
+        );
+    errscope()
+        .args(["check-config", "--config", &config])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bogus"));
+    errscope()
+        .args(["scan", "--by", "vendor,nope", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope"));
+    errscope()
+        .args(["scan", "--since", "yesterday-ish", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since"));
+}
+
+#[test]
+fn codes_lists_and_explains() {
+    let out = errscope()
+        .args(["codes", "ocrolus", "1200", "--format", "json"])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["description"], "Authentication failed");
+    assert_eq!(rows[0]["known"], true);
+    let out = errscope()
+        .args(["codes", "aplos", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out).lines().count(), 1 + 19);
+    errscope()
+        .args(["codes", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown vendor"));
+    errscope()
+        .args(["codes", "codat", "SomethingNewException"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("still counted"));
+}
+
+#[test]
+fn threads_do_not_change_counts() {
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    assert_eq!(
+        scan_counts(&["--threads", "1", samples]),
+        scan_counts(&["--threads", "4", samples])
+    );
+}
