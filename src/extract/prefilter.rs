@@ -3,7 +3,8 @@
 //! vendor's shape is on the line. False positives are fine (the decoder
 //! rejects them); false negatives are not.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::packed::{self, Searcher as Teddy};
+use aho_corasick::{AhoCorasick, Input, MatchKind, Span};
 use memchr::memmem::Finder;
 
 use crate::vendor::VendorSet;
@@ -21,17 +22,24 @@ pub enum PrefilterError {
 
 #[derive(Debug, Clone)]
 pub struct Prefilter {
+    /// The SIMD searcher (Teddy) when the CPU and the literals allow it;
+    /// it skips the automaton's per-call setup on the many short searches.
+    teddy: Option<Teddy>,
     anchors: AhoCorasick,
     anchor_literals: Vec<Vec<u8>>,
+    /// Pattern index → how many bytes of its key precede the literal.
+    anchor_offsets: Vec<usize>,
     /// Pattern index → the vendors anchored on it.
     anchor_vendors: Vec<u64>,
-    /// Per vendor: the shape keys other than the anchor.
+    /// Per vendor: every key of its shape.
     other_keys: Vec<Vec<Finder<'static>>>,
 }
 
 /// An anchor hit.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit {
+    /// Where the whole key would start (the literal may be its tail).
+    pub key_start: usize,
     pub start: usize,
     pub end: usize,
     pub vendors: u64,
@@ -45,33 +53,55 @@ impl Prefilter {
         }
         let mut anchor_literals: Vec<Vec<u8>> = Vec::new();
         let mut anchor_vendors: Vec<u64> = Vec::new();
+        let mut anchor_offsets: Vec<usize> = Vec::new();
         for (index, vendor) in list.iter().enumerate() {
-            let literal = vendor.anchor.as_bytes().to_vec();
+            let key = vendor.anchor.as_bytes();
+            let mut offset = rare_start(key);
+            // Two keys cut to the same literal at different offsets: this
+            // one searches for its whole key instead.
+            if anchor_literals
+                .iter()
+                .zip(&anchor_offsets)
+                .any(|(l, &o)| l.as_slice() == &key[offset..] && o != offset)
+            {
+                offset = 0;
+            }
+            let literal = key[offset..].to_vec();
             match anchor_literals.iter().position(|l| *l == literal) {
                 Some(at) => anchor_vendors[at] |= 1 << index,
                 None => {
                     anchor_literals.push(literal);
+                    anchor_offsets.push(offset);
                     anchor_vendors.push(1 << index);
                 }
             }
         }
         let anchors = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
             .build(&anchor_literals)?;
+        let teddy = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&anchor_literals)
+            .build();
+        // The anchor literal may be only part of its key, so the whole key
+        // is checked with the others.
         let other_keys = list
             .iter()
             .map(|vendor| {
-                vendor
-                    .required_keys
-                    .iter()
-                    .filter(|key| **key != vendor.anchor)
+                // Longest first: long keys are the rare ones, so most
+                // lines are rejected by the first search.
+                let mut keys: Vec<&String> = vendor.required_keys.iter().collect();
+                keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+                keys.into_iter()
                     .map(|key| Finder::new(key.as_bytes()).into_owned())
                     .collect()
             })
             .collect();
         Ok(Prefilter {
+            teddy,
             anchors,
+            anchor_offsets,
             anchor_literals,
             anchor_vendors,
             other_keys,
@@ -86,13 +116,24 @@ impl Prefilter {
     /// The first anchor in `haystack[from..to]`.
     #[inline]
     pub fn find(&self, haystack: &[u8], from: usize, to: usize) -> Option<Hit> {
-        let found = self
-            .anchors
-            .find(Input::new(&haystack[..to]).range(from..))?;
+        let found = match &self.teddy {
+            Some(teddy) => teddy.find_in(
+                haystack,
+                Span {
+                    start: from,
+                    end: to,
+                },
+            )?,
+            None => self
+                .anchors
+                .find(Input::new(&haystack[..to]).range(from..))?,
+        };
+        let pattern = found.pattern().as_usize();
         Some(Hit {
+            key_start: found.start().saturating_sub(self.anchor_offsets[pattern]),
             start: found.start(),
             end: found.end(),
-            vendors: self.anchor_vendors[found.pattern().as_usize()],
+            vendors: self.anchor_vendors[pattern],
         })
     }
 
@@ -115,6 +156,50 @@ impl Prefilter {
     }
 }
 
+/// The shortest literal searched for: shorter ones match too often.
+const MIN_LITERAL: usize = 6;
+
+/// Where in `key` the searched literal starts. The SIMD search (Teddy)
+/// tells candidates apart by their first bytes, so a literal starting with
+/// bytes that are common in logs (`http`, `erro`, `resp`) wakes it up on
+/// every URL and every "error"; starting later in the key (`p_code`,
+/// `r_message`, `xception`) keeps it quiet. Any part of the key finds every
+/// line the whole key is on, so nothing is missed.
+fn rare_start(key: &[u8]) -> usize {
+    if key.len() <= MIN_LITERAL {
+        return 0;
+    }
+    (0..=key.len() - MIN_LITERAL)
+        .min_by_key(|&start| {
+            key[start..]
+                .iter()
+                .take(4)
+                .map(|&b| u32::from(log_byte_rank(b)))
+                .sum::<u32>()
+        })
+        .unwrap_or(0)
+}
+
+/// A rough frequency rank of a byte in application logs (higher: more
+/// common): lowercase letters by English frequency, digits, JSON and URL
+/// punctuation high; `_`, capitals and rare letters low.
+fn log_byte_rank(byte: u8) -> u8 {
+    match byte {
+        b' ' => 255,
+        b'e' => 230,
+        b't' | b'"' => 220,
+        b'a' | b'o' | b's' | b'r' | b'i' | b'n' => 210,
+        b'0'..=b'9' => 200,
+        b'l' | b'c' | b'd' | b'h' | b':' | b',' => 180,
+        b'u' | b'm' | b'p' | b'.' | b'/' | b'-' => 165,
+        b'f' | b'g' | b'w' | b'y' | b'b' => 140,
+        b'v' | b'k' | b'=' | b'{' | b'}' => 110,
+        b'A'..=b'Z' | b'_' | b'[' | b']' => 90,
+        b'x' | b'j' | b'q' | b'z' | b'\\' | b'\'' => 60,
+        _ => 40,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,10 +213,28 @@ mod tests {
             .map(|l| String::from_utf8(l.to_vec()).unwrap())
             .collect();
         literals.sort();
-        let mut anchors: Vec<String> = set.vendors().iter().map(|v| v.anchor.clone()).collect();
+        let mut anchors: Vec<String> = set
+            .vendors()
+            .iter()
+            .map(|v| v.anchor[rare_start(v.anchor.as_bytes())..].to_string())
+            .collect();
         anchors.sort();
         anchors.dedup();
         assert_eq!(literals, anchors);
+        for (literal, vendor) in literals.iter().zip(set.vendors()) {
+            assert!(literal.len() >= MIN_LITERAL.min(vendor.anchor.len()));
+        }
+    }
+
+    #[test]
+    fn literals_avoid_common_starts() {
+        fn part(key: &str) -> &str {
+            &key[rare_start(key.as_bytes())..]
+        }
+        assert_eq!(part("http_code"), "p_code");
+        assert_eq!(part("exception"), "xception");
+        assert!(part("error_message").contains("_message"));
+        assert_eq!(part("code"), "code");
     }
 
     #[test]
@@ -140,7 +243,7 @@ mod tests {
         let pre = Prefilter::new(&set).unwrap();
         let line = br#"{"status":400,"message":"m","code":1200,"response":null}"#;
         let hit = pre.find(line, 0, line.len()).unwrap();
-        assert_eq!(&line[hit.start..hit.end], b"response");
+        assert!(b"response".ends_with(&line[hit.start..hit.end]));
         let ocrolus = set.index_of("ocrolus").unwrap();
         assert_eq!(pre.verify(line, hit.vendors), 1 << ocrolus);
         assert_eq!(

@@ -256,17 +256,22 @@ impl<'e> Scanner<'e> {
                 memrchr(b'\n', &self.buf[from..hit.start]).map_or(from, |i| from + i + 1);
             let line_end =
                 memchr(b'\n', &self.buf[hit.end..data_end]).map_or(data_end, |i| hit.end + i);
-            // Other anchors on the same line widen the vendor set.
-            let mut anchored = hit.vendors;
-            let mut next = hit.end;
-            while let Some(more) = engine.prefilter.find(&self.buf, next, line_end) {
-                anchored |= more.vendors;
-                next = more.end;
-            }
             self.lines += bytecount::count(&self.buf[counted_to..line_start], b'\n') as u64;
             counted_to = line_start;
             let line = &self.buf[line_start..line_end];
-            let verified = engine.prefilter.verify(line, anchored);
+            let mut verified = engine.prefilter.verify(line, hit.vendors);
+            if verified == 0 {
+                // Another vendor's anchor later on the line may still hold.
+                let mut others = 0;
+                let mut next = hit.end;
+                while let Some(more) = engine.prefilter.find(&self.buf, next, line_end) {
+                    others |= more.vendors & !hit.vendors;
+                    next = more.end;
+                }
+                if others != 0 {
+                    verified = engine.prefilter.verify(line, others);
+                }
+            }
             let mut resume = line_end + 1;
             if line.len() > engine.max_line {
                 sink.skipped(None, SkipReason::LineTooLong);
@@ -275,12 +280,14 @@ impl<'e> Scanner<'e> {
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;
                 emit(engine, line, verified, line_no, offset, sink);
-            } else if looks_like_key(
-                &self.buf[line_start..line_end],
-                hit.start - line_start,
-                hit.end - line_start,
-            ) {
-                match self.assemble_record(line_start, hit.start, data_end, at_eof) {
+            } else if hit.key_start >= line_start
+                && looks_like_key(
+                    &self.buf[line_start..line_end],
+                    hit.key_start - line_start,
+                    hit.end - line_start,
+                )
+            {
+                match self.assemble_record(line_start, hit.key_start, data_end, at_eof) {
                     Record::Found { start, end } => {
                         let record_end =
                             memchr(b'\n', &self.buf[end..data_end]).map_or(data_end, |i| end + i);
