@@ -1,0 +1,133 @@
+//! Property tests of the extract path: a vendor body in any supported
+//! wrapper, amid arbitrary noise, fed in arbitrary chunks, is counted
+//! exactly once; noise alone never produces a count.
+
+use errscope::extract::scanner::{Engine, Event, EventSink, Scanner, DEFAULT_MAX_LINE};
+use errscope::vendor::{SkipReason, VendorSet};
+use proptest::prelude::*;
+
+#[derive(Default)]
+struct Collect {
+    codes: Vec<(String, String)>,
+}
+
+impl EventSink for Collect {
+    fn error(&mut self, event: &Event<'_>) {
+        self.codes.push((event.error.vendor.to_string(), event.error.code.clone()));
+    }
+    fn skipped(&mut self, _vendor: Option<usize>, _reason: SkipReason) {}
+}
+
+const BODIES: [(&str, &str); 5] = [
+    (r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#, "1200"),
+    (r#"{"version":"v2_0_0","status":401,"exception":{"message":"Token could not be located.","code":1002}}"#, "1002"),
+    (r#"{"error_code":7,"error_message":"AUTH INVALID","details":null}"#, "7"),
+    (r#"{"error":{"en":"<user:id> not valid"},"error_code":"400","http_code":"409","success":false}"#, "400"),
+    (r#"{"statusCode":402,"service":"PublicApi","error":"CompanyValidationException: x","correlationId":"0"}"#, "CompanyValidationException"),
+];
+
+fn escape(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap();
+    quoted[1..quoted.len() - 1].to_string()
+}
+
+fn python_repr(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter().map(|(k, v)| format!("'{k}': {}", python_repr(v))).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// The supported wrappers, each producing one or more whole lines.
+fn wrap(body: &str, wrapper: usize) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).unwrap();
+    match wrapper {
+        0 => body.to_string(),
+        1 => format!("2026-11-20 10:15:02,123 ERROR [client] failed: {body} after 3ms"),
+        2 => format!(r#"{{"ts":"2026-11-20T10:15:02Z","level":"error","body":"{}"}}"#, escape(body)),
+        3 => format!(r#"{{"level":"error","status":502,"message":"upstream","code":"E","vendor":{body}}}"#),
+        4 => serde_json::json!({"log": format!("2026-11-20T10:15:02Z ERROR x {body}\n"), "stream": "stderr", "time": "2026-11-20T10:15:02.1Z"}).to_string(),
+        5 => format!(r#"level=error msg="failed" body="{}" dur=1ms"#, escape(body)),
+        6 => format!("ERROR failed:\n{}", serde_json::to_string_pretty(&value).unwrap()),
+        7 => format!("ERROR py: {}", python_repr(&value)),
+        _ => format!("2026-11-20 10:15:02 ERROR {body}\r"),
+    }
+}
+
+/// Noise lines: printable text, vendor key names included, no braces.
+fn noise_line() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            "[a-zA-Z0-9 =:,./_-]{0,40}",
+            Just("response".to_string()),
+            Just("\"code\":".to_string()),
+            Just("statusCode=200".to_string()),
+            Just("exception".to_string()),
+            Just("error_code error_message".to_string()),
+            Just("correlationId http_code".to_string()),
+        ],
+        0..6,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn scan_in_chunks(input: &[u8], cuts: &[usize]) -> Collect {
+    let engine = Engine::new(VendorSet::builtin().unwrap(), DEFAULT_MAX_LINE).unwrap();
+    let mut scanner = Scanner::new(&engine);
+    let mut sink = Collect::default();
+    let mut last = 0;
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+    points.sort_unstable();
+    for point in points {
+        scanner.feed(&input[last..point.max(last)], &mut sink);
+        last = point.max(last);
+    }
+    scanner.feed(&input[last..], &mut sink);
+    scanner.finish(&mut sink);
+    sink
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_wrapped_body_amid_noise_counts_once(
+        body in 0usize..BODIES.len(),
+        wrapper in 0usize..9,
+        before in prop::collection::vec(noise_line(), 0..8),
+        after in prop::collection::vec(noise_line(), 0..8),
+        cuts in prop::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let (text, code) = BODIES[body];
+        let mut input = String::new();
+        for line in &before { input.push_str(line); input.push('\n'); }
+        input.push_str(&wrap(text, wrapper));
+        input.push('\n');
+        for line in &after { input.push_str(line); input.push('\n'); }
+        let found = scan_in_chunks(input.as_bytes(), &cuts);
+        prop_assert_eq!(found.codes.len(), 1, "input:\n{}", input);
+        prop_assert_eq!(&found.codes[0].1, code);
+    }
+
+    #[test]
+    fn noise_alone_counts_nothing(
+        lines in prop::collection::vec(noise_line(), 0..40),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let input = lines.join("\n");
+        prop_assert!(scan_in_chunks(input.as_bytes(), &cuts).codes.is_empty());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..4096), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
+        scan_in_chunks(&data, &cuts);
+    }
+}
