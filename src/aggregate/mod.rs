@@ -107,6 +107,9 @@ pub struct Tally {
     pub lines: u64,
     pub bytes: u64,
     pub files: Vec<String>,
+    /// `files` by name; derived, so not serialized.
+    #[serde(skip)]
+    file_lookup: HashMap<String, u32>,
 }
 
 impl Tally {
@@ -120,13 +123,22 @@ impl Tally {
 
     /// Index of `name` in the file table, adding it if new.
     pub fn file_index(&mut self, name: &str) -> u32 {
-        match self.files.iter().position(|f| f == name) {
-            Some(i) => i as u32,
-            None => {
-                self.files.push(name.to_owned());
-                (self.files.len() - 1) as u32
-            }
+        if self.file_lookup.len() != self.files.len() {
+            // Deserialized or built by hand: rebuild the index.
+            self.file_lookup = self
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.clone(), i as u32))
+                .collect();
         }
+        if let Some(&index) = self.file_lookup.get(name) {
+            return index;
+        }
+        let index = self.files.len() as u32;
+        self.files.push(name.to_owned());
+        self.file_lookup.insert(name.to_owned(), index);
+        index
     }
 
     pub fn record(&mut self, key: Key, time: Option<Timestamp>, message: &str) {

@@ -157,6 +157,7 @@ impl ParallelScan<'_> {
             events: self.events.map(|shared| (shared, Vec::new())),
             source: String::new(),
         };
+        let mut scanner = Scanner::new(self.engine);
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
             let Some(source) = self.sources.get(index) else {
@@ -169,7 +170,7 @@ impl ParallelScan<'_> {
                 Source::Stdin => open_stdin(read_bytes.clone()),
                 Source::File(path) => open_path(path, read_bytes.clone()),
             };
-            let mut scanner = Scanner::new(self.engine);
+            scanner.reset(0, 0);
             let result = opened.and_then(|mut reader| scanner.scan_to_end(&mut reader, &mut sink));
             let stats = scanner.stats();
             sink.counter.tally.bytes += stats.bytes;

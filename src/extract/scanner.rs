@@ -117,6 +117,18 @@ impl<'e> Scanner<'e> {
         }
     }
 
+    /// Starts a new stream at `offset` with `lines` already counted, keeping
+    /// the buffer (one allocation serves every file a worker reads).
+    pub fn reset(&mut self, offset: u64, lines: u64) {
+        self.pos = 0;
+        self.end = 0;
+        self.base = offset;
+        self.lines = lines;
+        self.candidate_lines = 0;
+        self.skipping_long_line = false;
+        self.last_broken_record = None;
+    }
+
     /// Stream offset up to which everything is counted: a checkpoint.
     pub fn consumed_offset(&self) -> u64 {
         self.base + self.pos as u64

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 /// One thing to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     Stdin,
     File(PathBuf),
@@ -48,8 +48,9 @@ fn is_glob(arg: &str) -> bool {
 pub fn expand(args: &[String]) -> (Vec<Source>, Vec<PathError>) {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
-    let push = |source: Source, sources: &mut Vec<Source>| {
-        if !sources.contains(&source) {
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |source: Source, sources: &mut Vec<Source>| {
+        if seen.insert(source.clone()) {
             sources.push(source);
         }
     };
