@@ -47,7 +47,8 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f9fafb;font-weight:600}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;word-break:break-all}
+code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;overflow-wrap:anywhere}
+td.t{white-space:nowrap}
 .muted{color:#6b7280}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .sample{color:#6b7280;font-size:12px;word-break:break-word}
@@ -370,7 +371,7 @@ pub fn render(rows: &[ReportRow]) -> String {
             page,
             "<tr><td><span class=\"swatch\" style=\"background:{colour}\"></span>{}</td><td><code>{}</code></td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{share:.1}%</td><td>{}</td><td>{}{sample}</td>\
-             <td class=\"muted\">{}</td></tr>",
+             <td class=\"muted t\">{}</td></tr>",
             escape(&row.vendor),
             escape(&row.code),
             row.status.map(|s| s.to_string()).unwrap_or_default(),
