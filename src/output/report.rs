@@ -111,8 +111,11 @@ pub struct ReportRow {
     pub sample_message: String,
 }
 
+/// What a row is one of: (date, vendor, code, status).
+type RowKey<'a> = (Date, &'a str, &'a str, Option<u16>);
+
 impl ReportRow {
-    fn key(&self) -> (Date, &str, &str, Option<u16>) {
+    fn key(&self) -> RowKey<'_> {
         (self.date, &self.vendor, &self.code, self.status)
     }
 }
@@ -178,8 +181,7 @@ pub fn daily_rows(
     keys.sort_by(|a, b| a.0.cmp(b.0));
 
     // Each row with the first_seen of the group its sample came from.
-    let mut grouped: HashMap<(Date, &str, &str, Option<u16>), (ReportRow, Option<Timestamp>)> =
-        HashMap::new();
+    let mut grouped: HashMap<RowKey<'_>, (ReportRow, Option<Timestamp>)> = HashMap::new();
     for (key, stats) in keys {
         let date = key
             .hour
