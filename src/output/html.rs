@@ -178,29 +178,43 @@ const BOTTOM: f64 = 84.0;
 
 /// The stacked bar chart of errors per day and vendor.
 fn chart(t: &Totals, colours: &HashMap<String, &str>) -> String {
+    // The legend goes across the top, in as many rows as it needs.
+    let mut legend = Vec::new();
+    let (mut x, mut row) = (LEFT, 0usize);
+    for (vendor, total) in &t.vendors {
+        let label = format!("{vendor} ({})", thousands(*total));
+        let width = 17.0 + 7.5 * label.chars().count() as f64 + 18.0;
+        if x > LEFT && x + width > WIDTH - RIGHT {
+            x = LEFT;
+            row += 1;
+        }
+        let colour = colours.get(vendor).copied().unwrap_or("#6b7280");
+        legend.push((x, row, label, colour));
+        x += width;
+    }
+    let extra = 20.0 * row as f64;
+    let (top_margin, height) = (TOP + extra, HEIGHT + extra);
+
     let mut svg = String::new();
     let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let bottom = TOP + plot_h;
+    let plot_h = height - top_margin - BOTTOM;
+    let bottom = top_margin + plot_h;
     let max = t.per_day.values().copied().max().unwrap_or(0);
     let (step, top) = axis(max, 5);
     let y = |v: u64| bottom - plot_h * (v as f64) / (top as f64);
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="chart-title"><title id="chart-title">Errors per day (UTC), stacked by vendor</title>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="chart-title"><title id="chart-title">Errors per day (UTC), stacked by vendor</title>"#
     );
-    // Legend, across the top.
-    let mut x = LEFT;
-    for (vendor, total) in &t.vendors {
-        let colour = colours.get(vendor).copied().unwrap_or("#6b7280");
-        let label = format!("{vendor} ({})", thousands(*total));
+    for (x, row, label, colour) in &legend {
+        let ly = 14.0 + 20.0 * *row as f64;
         let _ = write!(
             svg,
-            r#"<rect x="{x:.1}" y="14" width="12" height="12" rx="2" fill="{colour}"/><text x="{:.1}" y="24" font-size="13">{}</text>"#,
+            r#"<rect x="{x:.1}" y="{ly:.1}" width="12" height="12" rx="2" fill="{colour}"/><text x="{:.1}" y="{:.1}" font-size="13">{}</text>"#,
             x + 17.0,
-            escape(&label)
+            ly + 10.0,
+            escape(label)
         );
-        x += 17.0 + 7.5 * label.chars().count() as f64 + 18.0;
     }
     // Grid lines and the y axis.
     let mut tick = 0;
@@ -220,7 +234,7 @@ fn chart(t: &Totals, colours: &HashMap<String, &str>) -> String {
     let _ = write!(
         svg,
         r#"<text transform="translate(18 {:.1}) rotate(-90)" font-size="13" text-anchor="middle">errors per day</text>"#,
-        TOP + plot_h / 2.0
+        top_margin + plot_h / 2.0
     );
     // Bars.
     let n = t.days.len().max(1) as f64;
@@ -267,7 +281,7 @@ fn chart(t: &Totals, colours: &HashMap<String, &str>) -> String {
         svg,
         r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">day (UTC)</text></svg>"#,
         LEFT + plot_w / 2.0,
-        HEIGHT - 8.0
+        height - 8.0
     );
     svg
 }
@@ -494,6 +508,26 @@ mod tests {
         let codat = page.find("<code>X</code>").unwrap();
         assert!(ocrolus < codat);
         assert!(page.contains("<td class=\"n\">8</td><td class=\"n\">66.7%</td>"));
+    }
+
+    #[test]
+    fn legend_wraps_into_rows() {
+        let rows: Vec<ReportRow> = (0..12)
+            .map(|i| {
+                row(
+                    "2026-11-20",
+                    &format!("a-vendor-with-a-long-id-{i}"),
+                    "E",
+                    1,
+                )
+            })
+            .collect();
+        let page = render(&rows);
+        assert!(
+            page.contains("height=\"460\""),
+            "three legend rows make the chart taller"
+        );
+        assert!(page.contains("a-vendor-with-a-long-id-11 (1)"));
     }
 
     #[test]
