@@ -73,10 +73,13 @@ pub struct ScanArgs {
     /// Print one NDJSON object per decoded error instead of a summary.
     #[arg(long)]
     pub events: bool,
-    /// Write daily CSV reports (YYYY-MM-DD.csv) into this directory.
+    /// Write daily CSV reports (YYYY-MM-DD.csv, one per UTC day of the events' times) into
+    /// this directory, replacing those days' files. Lines without a time count on the day of the
+    /// scan.
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
-    /// Leave sample messages in reports unmasked.
+    /// Leave sample messages in reports unmasked (by default e-mail addresses, UUIDs, long
+    /// numbers and credentials are masked).
     #[arg(long)]
     pub no_redact: bool,
     /// Worker threads (default: one per core).

@@ -1,6 +1,7 @@
 //! The commands. Each takes its parsed arguments and returns an [`Exit`].
 
 pub mod codes;
+pub mod report;
 pub mod scan;
 
 use anyhow::{anyhow, Result};

@@ -14,7 +14,7 @@ use crate::cli::{FilterArgs, ScanArgs};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::extract::timestamp;
 use crate::input::{expand, open_path, open_stdin, Source};
-use crate::output::{self, rfc3339};
+use crate::output::{self, report, rfc3339};
 use crate::vendor::{SkipReason, VendorSet};
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
@@ -67,6 +67,13 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         output::write_summary(&mut out, args.format, &tally, &dims, &engine.vendors)
             .and_then(|()| out.flush())
             .or_else(ignore_broken_pipe)?;
+    }
+    if let Some(dir) = &args.report_dir {
+        // Lines without a time count on today (UTC): see output::report.
+        if let Err(error) = report::write_daily(dir, &tally, &engine.vendors, !args.no_redact) {
+            eprintln!("errscope: {error}");
+            failed = true;
+        }
     }
     Ok(if failed { Exit::Trouble } else { Exit::Success })
 }

@@ -1,4 +1,9 @@
-//! Rendering counts: a terminal table, CSV, JSON and NDJSON.
+//! Rendering counts: a terminal table, CSV, JSON and NDJSON; daily CSV
+//! reports and their HTML page.
+
+pub mod html;
+pub mod redact;
+pub mod report;
 
 use std::io::{self, Write};
 
