@@ -13,17 +13,33 @@ struct Collect {
 
 impl EventSink for Collect {
     fn error(&mut self, event: &Event<'_>) {
-        self.codes.push((event.error.vendor.to_string(), event.error.code.clone()));
+        self.codes
+            .push((event.error.vendor.to_string(), event.error.code.clone()));
     }
     fn skipped(&mut self, _vendor: Option<usize>, _reason: SkipReason) {}
 }
 
 const BODIES: [(&str, &str); 5] = [
-    (r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#, "1200"),
-    (r#"{"version":"v2_0_0","status":401,"exception":{"message":"Token could not be located.","code":1002}}"#, "1002"),
-    (r#"{"error_code":7,"error_message":"AUTH INVALID","details":null}"#, "7"),
-    (r#"{"error":{"en":"<user:id> not valid"},"error_code":"400","http_code":"409","success":false}"#, "400"),
-    (r#"{"statusCode":402,"service":"PublicApi","error":"CompanyValidationException: x","correlationId":"0"}"#, "CompanyValidationException"),
+    (
+        r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#,
+        "1200",
+    ),
+    (
+        r#"{"version":"v2_0_0","status":401,"exception":{"message":"Token could not be located.","code":1002}}"#,
+        "1002",
+    ),
+    (
+        r#"{"error_code":7,"error_message":"AUTH INVALID","details":null}"#,
+        "7",
+    ),
+    (
+        r#"{"error":{"en":"<user:id> not valid"},"error_code":"400","http_code":"409","success":false}"#,
+        "400",
+    ),
+    (
+        r#"{"statusCode":402,"service":"PublicApi","error":"CompanyValidationException: x","correlationId":"0"}"#,
+        "CompanyValidationException",
+    ),
 ];
 
 fn escape(text: &str) -> String {
@@ -38,10 +54,16 @@ fn python_repr(value: &serde_json::Value) -> String {
         Value::Bool(b) => if *b { "True" } else { "False" }.into(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
-        Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
-            map.iter().map(|(k, v)| format!("'{k}': {}", python_repr(v))).collect::<Vec<_>>().join(", ")
+            map.iter()
+                .map(|(k, v)| format!("'{k}': {}", python_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }

@@ -532,3 +532,24 @@ fn threads_do_not_change_counts() {
         scan_counts(&["--threads", "4", samples])
     );
 }
+
+#[test]
+fn csv_cells_from_log_content_cannot_run_as_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "a.log",
+        r#"{"statusCode":400,"service":"PublicApi","error":"=HYPERLINK(\"http\"; \"x\")","correlationId":"0"}"#.to_string() + "\n",
+    );
+    let out = errscope()
+        .args(["scan", "--format", "csv", &log])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let codes: Vec<String> = parse_counts(&text)
+        .into_keys()
+        .map(|(_, code, _)| code)
+        .collect();
+    assert_eq!(codes.len(), 1);
+    assert!(codes[0].starts_with("'=HYPERLINK("), "{text}");
+}

@@ -110,12 +110,18 @@ fn write_csv(
     header.extend(["first_seen", "last_seen"]);
     writer.write_record(&header)?;
     for row in rows {
-        let mut record: Vec<String> = row.values.clone();
+        // Codes and descriptions can come from log content: never let a
+        // spreadsheet run them as formulas.
+        let mut record: Vec<String> = row
+            .values
+            .iter()
+            .map(|v| report::neutralise(v).into_owned())
+            .collect();
         record.push(row.stats.count.to_string());
         if describe {
             let (category, description) = row.describe(vendors);
-            record.push(category.to_owned());
-            record.push(description.to_owned());
+            record.push(report::neutralise(category).into_owned());
+            record.push(report::neutralise(description).into_owned());
         }
         record.push(rfc3339(row.stats.first_seen));
         record.push(rfc3339(row.stats.last_seen));
