@@ -27,18 +27,24 @@ pub struct Prefilter {
     teddy: Option<Teddy>,
     anchors: AhoCorasick,
     anchor_literals: Vec<Vec<u8>>,
-    /// Pattern index → how many bytes of its key precede the literal.
-    anchor_offsets: Vec<usize>,
-    /// Pattern index → the vendors anchored on it.
-    anchor_vendors: Vec<u64>,
+    /// Pattern index → the keys it may be the tail of.
+    anchor_keys: Vec<Vec<AnchorKey>>,
     /// Per vendor: every key of its shape.
     other_keys: Vec<Vec<Finder<'static>>>,
 }
 
-/// An anchor hit.
+#[derive(Debug, Clone)]
+struct AnchorKey {
+    key: Vec<u8>,
+    /// How many bytes of the key precede the literal.
+    offset: usize,
+    vendors: u64,
+}
+
+/// An anchor hit: a vendor's anchor key, written as a key (in quotes).
 #[derive(Debug, Clone, Copy)]
 pub struct Hit {
-    /// Where the whole key would start (the literal may be its tail).
+    /// Where the key starts (the literal searched for may be its tail).
     pub key_start: usize,
     pub start: usize,
     pub end: usize,
@@ -52,28 +58,26 @@ impl Prefilter {
             return Err(PrefilterError::TooManyVendors(list.len()));
         }
         let mut anchor_literals: Vec<Vec<u8>> = Vec::new();
-        let mut anchor_vendors: Vec<u64> = Vec::new();
-        let mut anchor_offsets: Vec<usize> = Vec::new();
+        let mut anchor_keys: Vec<Vec<AnchorKey>> = Vec::new();
         for (index, vendor) in list.iter().enumerate() {
             let key = vendor.anchor.as_bytes();
-            let mut offset = rare_start(key);
-            // Two keys cut to the same literal at different offsets: this
-            // one searches for its whole key instead.
-            if anchor_literals
-                .iter()
-                .zip(&anchor_offsets)
-                .any(|(l, &o)| l.as_slice() == &key[offset..] && o != offset)
-            {
-                offset = 0;
-            }
-            let literal = key[offset..].to_vec();
-            match anchor_literals.iter().position(|l| *l == literal) {
-                Some(at) => anchor_vendors[at] |= 1 << index,
+            let offset = rare_start(key);
+            let literal = &key[offset..];
+            let at = match anchor_literals.iter().position(|l| l == literal) {
+                Some(at) => at,
                 None => {
-                    anchor_literals.push(literal);
-                    anchor_offsets.push(offset);
-                    anchor_vendors.push(1 << index);
+                    anchor_literals.push(literal.to_vec());
+                    anchor_keys.push(Vec::new());
+                    anchor_literals.len() - 1
                 }
+            };
+            match anchor_keys[at].iter_mut().find(|k| k.key == key) {
+                Some(existing) => existing.vendors |= 1 << index,
+                None => anchor_keys[at].push(AnchorKey {
+                    key: key.to_vec(),
+                    offset,
+                    vendors: 1 << index,
+                }),
             }
         }
         let anchors = AhoCorasick::builder()
@@ -84,14 +88,17 @@ impl Prefilter {
             .builder()
             .extend(&anchor_literals)
             .build();
-        // The anchor literal may be only part of its key, so the whole key
-        // is checked with the others.
         let other_keys = list
             .iter()
             .map(|vendor| {
                 // Longest first: long keys are the rare ones, so most
-                // lines are rejected by the first search.
-                let mut keys: Vec<&String> = vendor.required_keys.iter().collect();
+                // lines are rejected by the first search. The anchor key
+                // itself is known to be there.
+                let mut keys: Vec<&String> = vendor
+                    .required_keys
+                    .iter()
+                    .filter(|k| **k != vendor.anchor)
+                    .collect();
                 keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
                 keys.into_iter()
                     .map(|key| Finder::new(key.as_bytes()).into_owned())
@@ -101,9 +108,8 @@ impl Prefilter {
         Ok(Prefilter {
             teddy,
             anchors,
-            anchor_offsets,
             anchor_literals,
-            anchor_vendors,
+            anchor_keys,
             other_keys,
         })
     }
@@ -113,28 +119,52 @@ impl Prefilter {
         self.anchor_literals.iter().map(Vec::as_slice)
     }
 
-    /// The first anchor in `haystack[from..to]`.
+    /// The first anchor key in `haystack[from..to]` written as a key:
+    /// opened by a quote (`"`, `'`, or the `"` of `\"`) and closed by one
+    /// (or the `\` of `\"`). Every supported embedding writes keys so, and
+    /// this check alone turns away the many lines that merely mention a
+    /// key name in text (`exception in handler`, `correlationId=...`).
     #[inline]
-    pub fn find(&self, haystack: &[u8], from: usize, to: usize) -> Option<Hit> {
-        let found = match &self.teddy {
-            Some(teddy) => teddy.find_in(
-                haystack,
-                Span {
-                    start: from,
-                    end: to,
-                },
-            )?,
-            None => self
-                .anchors
-                .find(Input::new(&haystack[..to]).range(from..))?,
-        };
-        let pattern = found.pattern().as_usize();
-        Some(Hit {
-            key_start: found.start().saturating_sub(self.anchor_offsets[pattern]),
-            start: found.start(),
-            end: found.end(),
-            vendors: self.anchor_vendors[pattern],
-        })
+    pub fn find(&self, haystack: &[u8], mut from: usize, to: usize) -> Option<Hit> {
+        loop {
+            let found = match &self.teddy {
+                Some(teddy) => teddy.find_in(
+                    haystack,
+                    Span {
+                        start: from,
+                        end: to,
+                    },
+                )?,
+                None => self
+                    .anchors
+                    .find(Input::new(&haystack[..to]).range(from..))?,
+            };
+            let (start, end) = (found.start(), found.end());
+            let closed = matches!(haystack.get(end), Some(b'"' | b'\'' | b'\\'));
+            if closed {
+                let mut vendors = 0;
+                let mut key_start = start;
+                for anchor in &self.anchor_keys[found.pattern().as_usize()] {
+                    let Some(begin) = start.checked_sub(anchor.offset) else {
+                        continue;
+                    };
+                    let opened = begin > 0 && matches!(haystack[begin - 1], b'"' | b'\'');
+                    if opened && haystack[begin..start] == anchor.key[..anchor.offset] {
+                        vendors |= anchor.vendors;
+                        key_start = begin;
+                    }
+                }
+                if vendors != 0 {
+                    return Some(Hit {
+                        key_start,
+                        start,
+                        end,
+                        vendors,
+                    });
+                }
+            }
+            from = end;
+        }
     }
 
     /// The vendors all of whose shape keys are on `line`, given the vendors
