@@ -1,5 +1,7 @@
 //! Rendering counts: a terminal table, CSV, JSON and NDJSON.
 
+pub mod metrics;
+
 use std::io::{self, Write};
 
 use comfy_table::{presets, ContentArrangement, Table};
