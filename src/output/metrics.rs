@@ -517,6 +517,9 @@ mod tests {
     #[test]
     fn prometheus_text_names_counters_with_total() {
         let metrics = Metrics::new(1);
+        // A family without series is not written at all.
+        assert!(!metrics.prometheus_text().contains("errscope_errors"));
+        metrics.observer().event(&event("codat", "x", true));
         let text = metrics.prometheus_text();
         assert!(
             text.contains("# TYPE errscope_errors_total counter\n"),
