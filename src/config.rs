@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::alert::config::{AlertRuleSpec, AlertSetup, SinksSpec};
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE};
 use crate::vendor::{VendorSet, VendorSpec};
 
@@ -41,12 +42,12 @@ pub struct ConfigFile {
     /// Extra vendors, or changes to the built-in ones.
     #[serde(default)]
     pub vendor: Vec<VendorSpec>,
-    /// Alert rules; validated by the alert module.
+    /// Alert rules (`[[alert]]`); validated by [`crate::alert::config::compile`].
     #[serde(default)]
-    pub alert: Vec<toml::Table>,
-    /// Alert sinks (`[sinks.webhook]`, ...); validated by the alert module.
+    pub alert: Vec<AlertRuleSpec>,
+    /// Where alert notices go (`[sinks.webhook]`, `[sinks.exec]`, `[sinks.file]`).
     #[serde(default)]
-    pub sinks: toml::Table,
+    pub sinks: SinksSpec,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -121,7 +122,37 @@ impl Config {
                 path: shown.to_owned(),
                 message,
             })?;
+        config.alerts().map_err(|message| ConfigError::Invalid {
+            path: shown.to_owned(),
+            message,
+        })?;
+        if let Some(addr) = &config.file.metrics.addr {
+            let port = addr.trim().rsplit(':').next().unwrap_or_default();
+            if port.parse::<u16>().is_err() {
+                return Err(ConfigError::Invalid {
+                    path: shown.to_owned(),
+                    message: format!(
+                        "[metrics] `addr` = {addr:?}: expected host:port, :port or a port"
+                    ),
+                });
+            }
+        }
         Ok(config)
+    }
+
+    /// The validated alert rules and sinks.
+    pub fn alerts(&self) -> Result<AlertSetup, String> {
+        let vendors = self.vendors()?;
+        crate::alert::config::compile(&self.file.alert, &self.file.sinks, &vendors)
+            .map_err(|e| e.to_string())
+    }
+
+    /// `[metrics] max_unknown_codes`, or its default.
+    pub fn max_unknown_codes(&self) -> usize {
+        self.file
+            .metrics
+            .max_unknown_codes
+            .unwrap_or(crate::output::metrics::DEFAULT_MAX_UNKNOWN_CODES)
     }
 
     /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
+pub mod alert;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

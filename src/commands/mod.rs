@@ -54,6 +54,21 @@ pub fn check_config(arg: &ConfigArg) -> Result<Exit> {
             config.file.inputs.join(", ")
         }
     );
-    println!("  alert rules: {}", config.file.alert.len());
+    let alerts = config
+        .alerts()
+        .map_err(|e| anyhow!("{}: {e}", config.shown()))?;
+    println!("  alert rules: {}", alerts.rules.len());
+    for rule in &alerts.rules {
+        println!("    {}: {}", rule.name, rule.describe());
+    }
+    for sink in alerts.sinks.describe() {
+        println!("  sink {sink}");
+    }
+    if let Some(addr) = &config.file.metrics.addr {
+        println!(
+            "  metrics: {addr} (up to {} unknown codes per vendor)",
+            config.max_unknown_codes()
+        );
+    }
     Ok(Exit::Success)
 }

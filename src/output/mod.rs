@@ -5,6 +5,8 @@ pub mod html;
 pub mod redact;
 pub mod report;
 
+pub mod metrics;
+
 use std::io::{self, Write};
 
 use comfy_table::{presets, ContentArrangement, Table};
