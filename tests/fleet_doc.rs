@@ -1,5 +1,4 @@
-//! The fleet section's Prometheus files (in `FLEET.md`, or `README.md` once
-//! merged there), checked with `promtool`: `check config`, `check rules`,
+//! The fleet section's Prometheus files in `README.md`, checked with `promtool`: `check config`, `check rules`,
 //! and `test rules` on a synthetic burst. Skipped, with a line saying so,
 //! when `promtool` is not on PATH (Debian package `prometheus`).
 
@@ -12,7 +11,7 @@ const MARKER: &str = "<!-- promtool: ";
 fn blocks() -> Vec<(String, String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
-    for doc in ["FLEET.md", "README.md"] {
+    for doc in ["README.md"] {
         let Ok(text) = std::fs::read_to_string(root.join(doc)) else {
             continue;
         };
@@ -108,7 +107,7 @@ fn fleet_prometheus_files_pass_promtool() {
     let kinds: Vec<&str> = blocks.iter().map(|b| b.0.as_str()).collect();
     assert!(
         kinds.contains(&"config") && kinds.contains(&"rules"),
-        "FLEET.md (or README.md) must hold the marked prometheus.yml and rules blocks: {kinds:?}"
+        "README.md must hold the marked prometheus.yml and rules blocks: {kinds:?}"
     );
     let Some(promtool) = promtool() else {
         println!("SKIPPED promtool checks of the fleet docs: promtool is not on PATH (Debian package `prometheus`)");
