@@ -17,9 +17,20 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
+        // A closed pipe (`errscope ... | head`) is the reader's choice, not
+        // a failure.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("errscope: {error:#}");
             ExitCode::from(Exit::Trouble.code())
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

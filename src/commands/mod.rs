@@ -4,6 +4,8 @@ pub mod codes;
 pub mod report;
 pub mod scan;
 
+use std::io::Write;
+
 use anyhow::{anyhow, Result};
 
 use crate::cli::ConfigArg;
@@ -34,41 +36,46 @@ pub fn load_config(arg: &ConfigArg) -> Result<Config> {
 /// `errscope check-config`: loads everything a run would build.
 pub fn check_config(arg: &ConfigArg) -> Result<Exit> {
     let config = load_config(arg)?;
-    let vendors = config
-        .vendors()
-        .map_err(|e| anyhow!("{}: {e}", config.shown()))?;
-    println!("{}: OK", config.shown());
-    for vendor in vendors.vendors() {
-        println!(
-            "  vendor {:<12} anchor {:<14} {} codes",
+    let shown = config.shown();
+    let engine = config.engine(None).map_err(|e| anyhow!("{shown}: {e}"))?;
+    let alerts = config.alerts().map_err(|e| anyhow!("{shown}: {e}"))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(out, "{shown}: OK")?;
+    let literals: Vec<String> = engine
+        .prefilter
+        .literals()
+        .map(|l| format!("`{}`", String::from_utf8_lossy(l)))
+        .collect();
+    for vendor in engine.vendors.vendors() {
+        writeln!(
+            out,
+            "  vendor {:<12} anchor {:<16} {} codes",
             vendor.id,
             format!("`{}`", vendor.anchor),
             vendor.catalog.distinct_codes()
-        );
+        )?;
     }
-    println!(
-        "  inputs: {}",
-        if config.file.inputs.is_empty() {
-            "(none)".to_owned()
-        } else {
-            config.file.inputs.join(", ")
-        }
-    );
-    let alerts = config
-        .alerts()
-        .map_err(|e| anyhow!("{}: {e}", config.shown()))?;
-    println!("  alert rules: {}", alerts.rules.len());
+    writeln!(out, "  pre-filter literals: {}", literals.join(" "))?;
+    let inputs = if config.file.inputs.is_empty() {
+        "(none)".to_owned()
+    } else {
+        config.file.inputs.join(", ")
+    };
+    writeln!(out, "  inputs: {inputs}")?;
+    writeln!(out, "  alert rules: {}", alerts.rules.len())?;
     for rule in &alerts.rules {
-        println!("    {}: {}", rule.name, rule.describe());
+        writeln!(out, "    {}: {}", rule.name, rule.describe())?;
     }
     for sink in alerts.sinks.describe() {
-        println!("  sink {sink}");
+        writeln!(out, "  sink {sink}")?;
     }
     if let Some(addr) = &config.file.metrics.addr {
-        println!(
+        writeln!(
+            out,
             "  metrics: {addr} (up to {} unknown codes per vendor)",
             config.max_unknown_codes()
-        );
+        )?;
     }
+    out.flush()?;
     Ok(Exit::Success)
 }

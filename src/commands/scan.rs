@@ -204,8 +204,18 @@ impl WorkerSink<'_> {
     fn flush_events(&mut self) {
         if let Some((shared, buffer)) = &mut self.events {
             if let Ok(mut out) = shared.lock() {
-                // A closed pipe ends the output, not the count.
-                let _ = out.write_all(buffer);
+                if let Err(error) = out.write_all(buffer) {
+                    // The reader went away (`| head`): like any filter
+                    // under SIGPIPE, stop quietly; other errors are told.
+                    if error.kind() != io::ErrorKind::BrokenPipe {
+                        eprintln!("errscope: writing events: {error}");
+                    }
+                    std::process::exit(if error.kind() == io::ErrorKind::BrokenPipe {
+                        0
+                    } else {
+                        2
+                    });
+                }
             }
             buffer.clear();
         }
