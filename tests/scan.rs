@@ -553,3 +553,59 @@ fn csv_cells_from_log_content_cannot_run_as_formulas() {
     assert_eq!(codes.len(), 1);
     assert!(codes[0].starts_with("'=HYPERLINK("), "{text}");
 }
+
+/// Docker's json-file driver cuts lines longer than 16 KiB into parts whose
+/// `log` lacks the trailing newline; a body cut in two is still counted once.
+#[test]
+fn docker_lines_split_at_16k_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    let mut want = Counts::new();
+    for (n, (body, (vendor, code, status))) in all_vendors().into_iter().enumerate() {
+        // Cut the body at several places, never inside the anchor key.
+        for cut_in_body in [1, 10, body.len() / 2, body.len() - 1] {
+            let prefix = "p".repeat(16 * 1024 - cut_in_body);
+            let message = format!("{prefix}{body} trailing text {n}\n");
+            let (first, rest) = message.split_at(16 * 1024);
+            let anchors = [
+                "response",
+                "exception",
+                "error_message",
+                "http_code",
+                "correlationId",
+            ];
+            if anchors
+                .iter()
+                .any(|a| first.ends_with(&a[..a.len() / 2]) && rest.starts_with(&a[a.len() / 2..]))
+            {
+                continue;
+            }
+            let time = "2026-11-20T10:15:02.123456789Z";
+            text.push_str(
+                &serde_json::json!({"log": "INFO noise\n", "stream": "stdout", "time": time})
+                    .to_string(),
+            );
+            text.push('\n');
+            text.push_str(
+                &serde_json::json!({"log": first, "stream": "stderr", "time": time}).to_string(),
+            );
+            text.push('\n');
+            text.push_str(
+                &serde_json::json!({"log": rest, "stream": "stderr", "time": time}).to_string(),
+            );
+            text.push('\n');
+            *want
+                .entry((vendor.into(), code.into(), status.into()))
+                .or_default() += 1;
+        }
+    }
+    let path = write(dir.path(), "docker-split.log", &text);
+    assert_eq!(scan_counts(&[&path]), want);
+    // The same through stdin in tiny reads cannot change the count.
+    let out = errscope()
+        .args(["scan", "--format", "csv", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert_eq!(parse_counts(&stdout(&out)), want);
+}

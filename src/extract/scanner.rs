@@ -13,6 +13,7 @@ use std::io::{self, Read};
 use jiff::Timestamp;
 use memchr::{memchr, memrchr};
 
+use super::docker;
 use super::line::decode_line;
 use super::prefilter::Prefilter;
 use super::span::find_close;
@@ -270,6 +271,40 @@ impl<'e> Scanner<'e> {
                 memchr(b'\n', &self.buf[hit.end..data_end]).map_or(data_end, |i| hit.end + i);
             self.lines += bytecount::count(&self.buf[counted_to..line_start], b'\n') as u64;
             counted_to = line_start;
+            if docker::is_wrapper(&self.buf[line_start..line_end])
+                && line_end - line_start <= engine.max_line
+            {
+                match self.docker_record(line_start, line_end, data_end, at_eof) {
+                    Record::Joined { start, end, text } => {
+                        let before = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        let line_no = self.lines + 1 - before;
+                        self.candidate_lines += 1;
+                        let outcome = decode_line(&text, &engine.vendors, engine.default_year);
+                        if let Some(decisions) = nonempty(outcome.decisions) {
+                            deliver(
+                                decisions,
+                                outcome.time,
+                                line_no,
+                                self.base + start as u64,
+                                sink,
+                            );
+                        } else if let Some(reason) = outcome.broken {
+                            sink.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
+                        }
+                        self.lines += bytecount::count(&self.buf[line_start..end], b'\n') as u64;
+                        counted_to = end;
+                        from = (end + 1).min(data_end.max(end));
+                        continue;
+                    }
+                    Record::NeedMore { start } => {
+                        let rewind = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        self.lines -= rewind;
+                        self.pos = start;
+                        return;
+                    }
+                    _ => {}
+                }
+            }
             let line = &self.buf[line_start..line_end];
             let mut verified = engine.prefilter.verify(line, hit.vendors);
             if verified == 0 {
@@ -333,7 +368,7 @@ impl<'e> Scanner<'e> {
                             sink.skipped(Some(vendor), SkipReason::Truncated);
                         }
                     }
-                    Record::None => {}
+                    Record::None | Record::Joined { .. } => {}
                 }
             }
             from = resume;
@@ -343,6 +378,61 @@ impl<'e> Scanner<'e> {
             self.lines += 1;
         }
         self.pos = data_end;
+    }
+
+    /// Docker's json-file driver splits a line longer than 16 KiB into
+    /// several wrapper lines; only the last one's `log` ends in `\n`. When
+    /// the hit line is such a part (or follows one), the parts are joined
+    /// into one wrapper so a body cut in two is still decoded.
+    fn docker_record(
+        &self,
+        line_start: usize,
+        line_end: usize,
+        data_end: usize,
+        at_eof: bool,
+    ) -> Record {
+        const MAX_PARTS: usize = 256;
+        let budget = self.engine.max_line;
+        let mut first = line_start;
+        let mut parts = 0;
+        while first > 0 && parts < MAX_PARTS && line_end - first <= budget {
+            let prev_start = memrchr(b'\n', &self.buf[..first - 1]).map_or(0, |i| i + 1);
+            if !docker::is_partial(&self.buf[prev_start..first - 1]) {
+                break;
+            }
+            first = prev_start;
+            parts += 1;
+        }
+        let mut end = line_end;
+        let mut last = &self.buf[line_start..line_end];
+        while docker::is_partial(last) {
+            if end >= data_end {
+                if !at_eof && end - first <= budget {
+                    return Record::NeedMore { start: first };
+                }
+                break;
+            }
+            let next_end =
+                memchr(b'\n', &self.buf[end + 1..data_end]).map_or(data_end, |i| end + 1 + i);
+            let next = &self.buf[end + 1..next_end];
+            if !docker::is_wrapper(next) || next_end - first > budget || parts >= MAX_PARTS {
+                break;
+            }
+            end = next_end;
+            last = next;
+            parts += 1;
+        }
+        if first == line_start && end == line_end {
+            return Record::None;
+        }
+        match docker::join(&self.buf[first..end]) {
+            Some(text) => Record::Joined {
+                start: first,
+                end,
+                text,
+            },
+            None => Record::None,
+        }
     }
 
     /// Finds the `{` that opens the record holding the anchor at `anchor`,
@@ -376,10 +466,27 @@ impl<'e> Scanner<'e> {
 }
 
 enum Record {
-    Found { start: usize, end: usize },
-    NeedMore { start: usize },
-    Broken { start: usize },
+    Found {
+        start: usize,
+        end: usize,
+    },
+    /// Docker's split parts joined: lines `start..end` made `text`.
+    Joined {
+        start: usize,
+        end: usize,
+        text: Vec<u8>,
+    },
+    NeedMore {
+        start: usize,
+    },
+    Broken {
+        start: usize,
+    },
     None,
+}
+
+fn nonempty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
 }
 
 /// Index of the unmatched `{` nearest the end of `text`.
