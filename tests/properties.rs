@@ -2,6 +2,9 @@
 //! wrapper, amid arbitrary noise, fed in arbitrary chunks, is counted
 //! exactly once; noise alone never produces a count.
 
+mod common;
+
+use common::{escape, python_repr};
 use errscope::extract::scanner::{Engine, Event, EventSink, Scanner, DEFAULT_MAX_LINE};
 use errscope::vendor::{SkipReason, VendorSet};
 use proptest::prelude::*;
@@ -41,32 +44,6 @@ const BODIES: [(&str, &str); 5] = [
         "CompanyValidationException",
     ),
 ];
-
-fn escape(text: &str) -> String {
-    let quoted = serde_json::to_string(text).unwrap();
-    quoted[1..quoted.len() - 1].to_string()
-}
-
-fn python_repr(value: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match value {
-        Value::Null => "None".into(),
-        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("'{k}': {}", python_repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
 
 /// The supported wrappers, each producing one or more whole lines.
 fn wrap(body: &str, wrapper: usize) -> String {

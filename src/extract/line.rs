@@ -54,25 +54,32 @@ impl Walker<'_> {
             let start = i + offset;
             let next = skip_ws(text, start + 1);
             i = match text.get(next) {
-                Some(b'"') => self.json_span(text, start, depth),
+                Some(b'"') => self.object_span(text, start, depth, b"\""),
                 Some(b'\\') if depth < MAX_DEPTH => {
                     let (decoded, used) = unescape_json_string(&text[start..]);
                     self.scan_text(&decoded, depth + 1);
                     start + used.max(1)
                 }
-                Some(b'\'') => self.python_span(text, start, depth),
+                Some(b'\'') => self.object_span(text, start, depth, b"'\""),
                 _ => start + 1,
             };
         }
     }
 
-    /// Decodes the JSON object at `start`; returns where scanning resumes.
-    fn json_span(&mut self, text: &[u8], start: usize, depth: u8) -> usize {
-        let Some(end) = find_close(text, start, b"\"") else {
+    /// Decodes the object at `start` (JSON, or a Python repr when `quotes`
+    /// admits `'`); returns where scanning resumes.
+    fn object_span(&mut self, text: &[u8], start: usize, depth: u8, quotes: &[u8]) -> usize {
+        let Some(end) = find_close(text, start, quotes) else {
             self.note_broken(SkipReason::Truncated, &text[start..]);
             return start + 1;
         };
-        match serde_json::from_slice::<Value>(&text[start..=end]) {
+        let span = &text[start..=end];
+        let parsed = if quotes.contains(&b'\'') {
+            serde_json::from_slice::<Value>(&python_repr_to_json(span))
+        } else {
+            serde_json::from_slice::<Value>(span)
+        };
+        match parsed {
             Ok(value) => {
                 self.walk(&value, depth, true);
                 end + 1
@@ -80,25 +87,7 @@ impl Walker<'_> {
             Err(_) => {
                 // Invalid UTF-8 or a stray byte in an outer log object must
                 // not hide a valid body inside it: look inside instead.
-                self.note_broken(SkipReason::Malformed, &text[start..=end]);
-                start + 1
-            }
-        }
-    }
-
-    fn python_span(&mut self, text: &[u8], start: usize, depth: u8) -> usize {
-        let Some(end) = find_close(text, start, b"'\"") else {
-            self.note_broken(SkipReason::Truncated, &text[start..]);
-            return start + 1;
-        };
-        let json = python_repr_to_json(&text[start..=end]);
-        match serde_json::from_slice::<Value>(&json) {
-            Ok(value) => {
-                self.walk(&value, depth, true);
-                end + 1
-            }
-            Err(_) => {
-                self.note_broken(SkipReason::Malformed, &text[start..=end]);
+                self.note_broken(SkipReason::Malformed, span);
                 start + 1
             }
         }

@@ -222,8 +222,8 @@ pub fn daily_rows(
             *sample_seen = first_seen;
         }
         row.count += stats.count;
-        row.first_seen = min_time(row.first_seen, first_seen);
-        row.last_seen = max_time(row.last_seen, last_seen);
+        row.first_seen = crate::aggregate::min_opt(row.first_seen, first_seen);
+        row.last_seen = crate::aggregate::max_opt(row.last_seen, last_seen);
     }
 
     let mut days: BTreeMap<Date, Vec<ReportRow>> = BTreeMap::new();
@@ -248,20 +248,6 @@ pub fn daily_rows(
         sort_rows(rows);
     }
     days
-}
-
-fn min_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 /// Writes (or rewrites) `dir/YYYY-MM-DD.csv` for every UTC day in `tally`;
@@ -563,8 +549,8 @@ pub fn merge(rows: impl IntoIterator<Item = ReportRow>) -> Vec<ReportRow> {
                     *sample_seen = row.first_seen;
                 }
                 merged.count += row.count;
-                merged.first_seen = min_time(merged.first_seen, row.first_seen);
-                merged.last_seen = max_time(merged.last_seen, row.last_seen);
+                merged.first_seen = crate::aggregate::min_opt(merged.first_seen, row.first_seen);
+                merged.last_seen = crate::aggregate::max_opt(merged.last_seen, row.last_seen);
                 if merged.category.is_empty() {
                     merged.category = row.category;
                 }
