@@ -12,9 +12,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(args),
         Command::Codes(args) => commands::codes::run(args),
         Command::CheckConfig(args) => commands::check_config(&args),
-        Command::Tail(_) | Command::Report(_) => {
-            Err(anyhow::anyhow!("not available in this build"))
-        }
+        Command::Tail(args) => commands::tail::run(args),
+        Command::Report(_) => Err(anyhow::anyhow!("not available in this build")),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

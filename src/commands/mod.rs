@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod scan;
+pub mod tail;
 
 use anyhow::{anyhow, Result};
 
