@@ -40,6 +40,9 @@ impl Fingerprint {
     /// The fingerprint of `bytes` (only the first [`FINGERPRINT_BYTES`]).
     pub fn of(bytes: &[u8]) -> Fingerprint {
         let bytes = &bytes[..bytes.len().min(FINGERPRINT_BYTES)];
+        if bytes.is_empty() {
+            return Fingerprint::default();
+        }
         Fingerprint {
             len: bytes.len() as u32,
             hash: fnv1a(bytes),
@@ -149,7 +152,11 @@ mod tests {
         let mut file = File::create(&path).unwrap();
         let reader = File::open(&path).unwrap();
         let empty = Fingerprint::read(&reader).unwrap();
-        assert!(empty.is_empty());
+        assert_eq!(empty, Fingerprint::default());
+        assert_eq!(
+            Fingerprint::default().check(&reader).unwrap(),
+            Check::Same(empty)
+        );
         file.write_all(b"first line\n").unwrap();
         let Check::Same(small) = empty.check(&reader).unwrap() else {
             panic!("an empty fingerprint matches anything");
