@@ -209,17 +209,8 @@ fn follow_file(
     loop {
         let stop = ctl.stop.load(Ordering::Acquire);
         let draining = ctl.draining.load(Ordering::Acquire);
-        loop {
-            let n = feed.scanner.read_some(&mut file, &mut feed.sink)?;
-            if n == 0 {
-                break;
-            }
-            read_pos += n as u64;
-            last_growth = Instant::now();
-            if feed.sink.events.len() >= MAX_BATCH_EVENTS {
-                feed.flush(fingerprint)?;
-            }
-        }
+        // Replaced content is detected before reading, so the new content
+        // is not taken for a continuation of the old.
         let meta = file.metadata()?;
         let mut replaced = meta.len() < read_pos;
         if !replaced && last_len != Some(meta.len()) {
@@ -240,6 +231,17 @@ fn follow_file(
             last_len = None;
             feed.restart();
             continue;
+        }
+        loop {
+            let n = feed.scanner.read_some(&mut file, &mut feed.sink)?;
+            if n == 0 {
+                break;
+            }
+            read_pos += n as u64;
+            last_growth = Instant::now();
+            if feed.sink.events.len() >= MAX_BATCH_EVENTS {
+                feed.flush(fingerprint)?;
+            }
         }
         if stop {
             // A followed file keeps its unfinished line for the next run
