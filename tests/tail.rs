@@ -338,6 +338,9 @@ fn counts_survive_rename_and_copytruncate_rotation() {
         "copytruncate window: {window_lines} lines ({window_errors} errors) over 15 truncations; {written} errors written"
     );
 
+    if std::env::var_os("ERRSCOPE_KEEP").is_some() {
+        eprintln!("kept: {}", dir.keep().display());
+    }
     // Everything outside the window is counted, nothing twice.
     tail.wait_until("the counts to settle", || {
         let total = tail.total_errors();

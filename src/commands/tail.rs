@@ -59,6 +59,8 @@ const SHUTDOWN_DRAIN: Duration = Duration::from_millis(600);
 const RETENTION_HOURS: i64 = 8 * 24;
 /// Identities let go that are remembered (to continue a file found again).
 const MAX_RELEASED: usize = 1024;
+/// Names remembered for rename tracking, at most.
+const MAX_MATCHED_NAMES: usize = 100_000;
 /// The same warning about the same thing is repeated at most this often.
 const WARN_EVERY: Duration = Duration::from_secs(300);
 
@@ -231,6 +233,8 @@ struct Tailer {
     stdin_done: bool,
     /// Compressed files found by the patterns: not followed.
     ignored: HashSet<FileKey>,
+    /// Event keys of every path the inputs have named.
+    matched_names: HashSet<PathBuf>,
     interval: Tally,
     interval_lines: u64,
     interval_bytes: u64,
@@ -289,6 +293,7 @@ impl Tailer {
             stdin_id: None,
             stdin_done: false,
             ignored: HashSet::new(),
+            matched_names: HashSet::new(),
             interval: Tally::default(),
             interval_lines: 0,
             interval_bytes: 0,
@@ -533,7 +538,11 @@ impl Tailer {
             return;
         }
         let mut present = HashSet::new();
+        let renames = self.rescan_request.take_renames();
         for path in discover::list(&self.settings.patterns) {
+            if self.matched_names.len() < MAX_MATCHED_NAMES {
+                self.matched_names.insert(discover::event_key(&path));
+            }
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
             };
@@ -549,12 +558,34 @@ impl Tailer {
             if self.ignored.contains(&key) {
                 continue;
             }
-            match self.start_following(&path, initial) {
+            match self.start_following(&path, None, initial) {
                 Ok(Some(id)) => {
                     present.insert(id);
                 }
                 Ok(None) => {}
                 Err(e) => self.warn(&path.display().to_string(), &format!("{e:#}")),
+            }
+        }
+        // A file created under a followed name and renamed away before any
+        // listing saw it (fast rotation): read it from its new name, to its
+        // end. Not in `present`, so it is drained and let go.
+        for (from, to) in renames {
+            if !self.matched_names.contains(&from) {
+                continue;
+            }
+            let Ok(meta) = std::fs::metadata(&to) else {
+                continue;
+            };
+            let key = FileKey::of(&meta);
+            let seen = self.by_key.contains_key(&key)
+                || self.ignored.contains(&key)
+                || self.state.released.iter().any(|r| r.key == key);
+            if !meta.is_file() || seen {
+                continue;
+            }
+            let name = from.display().to_string();
+            if let Err(e) = self.start_following(&to, Some(name), false) {
+                self.warn(&to.display().to_string(), &format!("{e:#}"));
             }
         }
         for (id, followed) in &mut self.followers {
@@ -610,7 +641,12 @@ impl Tailer {
     /// Opens a file not followed yet and decides where to start: where a
     /// checkpoint (or an identity let go) left it, at its end (a copy of
     /// a followed file, or any file present at the first start), or at 0.
-    fn start_following(&mut self, path: &Path, initial: bool) -> Result<Option<u64>> {
+    fn start_following(
+        &mut self,
+        path: &Path,
+        name: Option<String>,
+        initial: bool,
+    ) -> Result<Option<u64>> {
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
@@ -678,14 +714,15 @@ impl Tailer {
                 } else {
                     0
                 };
+                let name = name.unwrap_or_else(|| shown.clone());
                 FileEntry {
                     key,
                     fingerprint,
                     path: shown.clone(),
-                    name: shown.clone(),
+                    tally: named_tally(&name),
+                    name,
                     offset,
                     lines: 0,
-                    tally: named_tally(&shown),
                 }
             }
         };
@@ -694,6 +731,7 @@ impl Tailer {
             FollowSpec {
                 id,
                 file,
+                path: path.to_path_buf(),
                 shown: shown.clone(),
                 name: entry.name.clone(),
                 offset: entry.offset,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use notify::event::{EventKind, ModifyKind};
+use notify::event::{EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::Notify;
 
@@ -83,10 +83,34 @@ pub fn event_key(path: &Path) -> PathBuf {
 /// Followers to wake by the path an event names.
 pub type WakeMap = Arc<Mutex<HashMap<PathBuf, Arc<FollowerCtl>>>>;
 
+/// Renames remembered between two listings, at most.
+const MAX_RENAMES: usize = 4096;
+
 /// Asks the aggregator to re-list the inputs.
 #[derive(Debug, Default)]
 pub struct RescanRequest {
     pub notify: Notify,
+    /// Renames seen (from, to): a file created under a followed name and
+    /// renamed away before a listing saw it is still found by them.
+    renames: Mutex<Vec<(PathBuf, PathBuf)>>,
+}
+
+impl RescanRequest {
+    /// The renames seen since the last call.
+    pub fn take_renames(&self) -> Vec<(PathBuf, PathBuf)> {
+        self.renames
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+
+    fn renamed(&self, from: &Path, to: &Path) {
+        if let Ok(mut renames) = self.renames.lock() {
+            if renames.len() < MAX_RENAMES {
+                renames.push((from.to_path_buf(), to.to_path_buf()));
+            }
+        }
+    }
 }
 
 /// The directory watch.
@@ -160,6 +184,12 @@ fn on_event(res: notify::Result<notify::Event>, wake: &WakeMap, rescan: &RescanR
         EventKind::Access(_) => return,
         EventKind::Modify(ModifyKind::Data(_)) | EventKind::Modify(ModifyKind::Metadata(_)) => {
             false
+        }
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
+            if let [from, to] = event.paths.as_slice() {
+                rescan.renamed(from, to);
+            }
+            true
         }
         _ => true,
     };

@@ -14,10 +14,11 @@
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use jiff::Timestamp;
 use tokio::sync::mpsc::Sender;
@@ -118,6 +119,8 @@ impl FollowerCtl {
 pub struct FollowSpec {
     pub id: u64,
     pub file: File,
+    /// Where it was found (its copytruncate copy is looked for beside it).
+    pub path: PathBuf,
     /// Name in messages.
     pub shown: String,
     /// Name the counts are kept under.
@@ -222,6 +225,15 @@ fn follow_file(
         last_len = Some(meta.len());
         if replaced {
             // Truncated (copytruncate) or rewritten: the old content ends.
+            // What was not read yet may survive in the rotation's copy.
+            if let Some(mut copy) = find_copy(&spec.path, fingerprint, read_pos) {
+                copy.seek(SeekFrom::Start(read_pos))?;
+                while feed.scanner.read_some(&mut copy, &mut feed.sink)? > 0 {
+                    if feed.sink.events.len() >= MAX_BATCH_EVENTS {
+                        feed.flush(fingerprint)?;
+                    }
+                }
+            }
             feed.scanner.finish(&mut feed.sink);
             feed.flush(fingerprint)?;
             send(tx, SourceMsg::Reset { id: spec.id })?;
@@ -264,6 +276,54 @@ fn follow_file(
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
     }
+}
+
+/// How recent a copy made by copytruncate must be to be looked at.
+const COPY_MAX_AGE: Duration = Duration::from_secs(120);
+
+/// The copy copytruncate made of `path` before truncating it: a recent
+/// file beside it whose name starts with its name (`app.log.1`,
+/// `app.log-20261125`), that starts with the fingerprinted bytes and is at
+/// least `read_to` long. The newest such file.
+fn find_copy(path: &Path, fingerprint: Fingerprint, read_to: u64) -> Option<File> {
+    if fingerprint.is_empty() {
+        return None;
+    }
+    let name = path.file_name()?.to_str()?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut best: Option<(SystemTime, File)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let file_name = entry.file_name();
+        let Some(candidate) = file_name.to_str() else {
+            continue;
+        };
+        if candidate == name || !candidate.starts_with(name) {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        let Ok(modified) = meta.modified() else {
+            continue;
+        };
+        let recent = modified.elapsed().map_or(true, |age| age <= COPY_MAX_AGE);
+        if !meta.is_file() || meta.len() < read_to || !recent {
+            continue;
+        }
+        if !matches!(fingerprint.check(&file), Ok(Check::Same(_))) {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(t, _)| modified > *t) {
+            best = Some((modified, file));
+        }
+    }
+    best.map(|(_, file)| file)
 }
 
 fn send(tx: &Sender<SourceMsg>, msg: SourceMsg) -> Result<(), Stopped> {
