@@ -226,7 +226,7 @@ impl Log {
     /// Every third line is an error.
     fn write_line(&mut self) {
         self.seq += 1;
-        let line = if self.seq % 3 == 0 {
+        let line = if self.seq.is_multiple_of(3) {
             self.errors += 1;
             error_line(&self.tag, self.seq)
         } else {
