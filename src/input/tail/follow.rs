@@ -12,6 +12,8 @@
 //! line and closes the file.
 
 use std::fs::File;
+#[cfg(test)]
+use std::fs::OpenOptions;
 use std::io::{self, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -476,5 +478,148 @@ impl EventSink for BatchSink<'_> {
             .map(|v| self.vendors.get(v).id.clone())
             .unwrap_or_default();
         self.skipped.push((vendor, reason));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    const ERR: &str = "2026-11-20 10:15:02,123 ERROR [ocr] failed: {\"status\":400,\"message\":\"Authentication failed\",\"code\":1200,\"response\":null}\n";
+
+    fn engine() -> Arc<Engine> {
+        Arc::new(Engine::new(VendorSet::builtin().unwrap(), 4096).unwrap())
+    }
+
+    fn next(rx: &mut tokio::sync::mpsc::Receiver<SourceMsg>) -> SourceMsg {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(msg) = rx.try_recv() {
+                return msg;
+            }
+            assert!(Instant::now() < deadline, "no message from the follower");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Batches until `errors` errors have come; the last batch.
+    fn errors(rx: &mut tokio::sync::mpsc::Receiver<SourceMsg>, mut errors: u64) -> Batch {
+        loop {
+            match next(rx) {
+                SourceMsg::Batch(b) => {
+                    errors = errors.saturating_sub(b.delta.errors());
+                    if errors == 0 {
+                        return b;
+                    }
+                }
+                other => panic!("expected a batch, got {other:?}"),
+            }
+        }
+    }
+
+    fn spec(path: &Path, poll: Duration) -> FollowSpec {
+        FollowSpec {
+            id: 7,
+            file: File::open(path).unwrap(),
+            path: path.to_path_buf(),
+            shown: path.display().to_string(),
+            name: "app.log".into(),
+            offset: 0,
+            lines: 0,
+            fingerprint: Fingerprint::default(),
+            poll,
+        }
+    }
+
+    #[test]
+    fn truncation_resets_and_a_deleted_file_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, ERR.repeat(2)).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let ctl = spawn_file(spec(&path, Duration::from_millis(20)), engine(), tx).unwrap();
+        let batch = errors(&mut rx, 2);
+        assert_eq!((batch.offset, batch.lines), (2 * ERR.len() as u64, 2));
+        assert_eq!(batch.delta.files, vec!["app.log"]);
+        assert_eq!(batch.events[0].code, "1200");
+
+        // Truncated in place, then shorter content.
+        std::fs::write(&path, &ERR[20..]).unwrap();
+        assert!(matches!(next(&mut rx), SourceMsg::Reset { id: 7 }));
+        let batch = errors(&mut rx, 1);
+        assert_eq!(batch.offset, (ERR.len() - 20) as u64);
+        assert_eq!(batch.volume_lines, 1);
+
+        // A partial line is held back until its newline.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&ERR.as_bytes()[..30]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        while let Ok(msg) = rx.try_recv() {
+            let SourceMsg::Batch(b) = msg else {
+                panic!("{msg:?}")
+            };
+            assert_eq!(
+                (b.delta.errors(), b.volume_lines),
+                (0, 0),
+                "nothing before the newline"
+            );
+        }
+        file.write_all(&ERR.as_bytes()[30..]).unwrap();
+        errors(&mut rx, 1);
+
+        // Deleted: drained, closed, gone.
+        std::fs::remove_file(&path).unwrap();
+        ctl.set_draining(true);
+        assert!(matches!(next(&mut rx), SourceMsg::Released { id: 7 }));
+        assert!(matches!(
+            next(&mut rx),
+            SourceMsg::Exited { id: 7, error: None }
+        ));
+    }
+
+    #[test]
+    fn stop_keeps_the_partial_line_but_a_rotated_file_finishes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, format!("{ERR}{}", &ERR[..50])).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let ctl = spawn_file(spec(&path, Duration::from_secs(60)), engine(), tx).unwrap();
+        let batch = errors(&mut rx, 1);
+        assert_eq!(batch.offset, ERR.len() as u64);
+        ctl.stop();
+        assert!(matches!(
+            next(&mut rx),
+            SourceMsg::Exited { error: None, .. }
+        ));
+
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let ctl = spawn_file(spec(&path, Duration::from_secs(60)), engine(), tx).unwrap();
+        errors(&mut rx, 1);
+        ctl.set_draining(true);
+        ctl.stop();
+        let SourceMsg::Batch(last) = next(&mut rx) else {
+            panic!("the finished partial line");
+        };
+        assert_eq!((last.offset, last.lines), ((ERR.len() + 50) as u64, 2));
+    }
+
+    #[test]
+    fn the_copytruncate_copy_is_found_by_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, ERR.repeat(20)).unwrap();
+        let fingerprint = Fingerprint::read(&File::open(&path).unwrap()).unwrap();
+        std::fs::write(dir.path().join("app.log.2"), "older content\n").unwrap();
+        std::fs::write(dir.path().join("other.log.1"), ERR.repeat(20)).unwrap();
+        assert!(find_copy(&path, fingerprint, 100).is_none());
+        std::fs::copy(&path, dir.path().join("app.log-20261125")).unwrap();
+        let mut copy = find_copy(&path, fingerprint, 100).unwrap();
+        let mut text = String::new();
+        copy.read_to_string(&mut text).unwrap();
+        assert_eq!(text, ERR.repeat(20));
+        // The copy must reach as far as what was read.
+        assert!(find_copy(&path, fingerprint, 1 << 20).is_none());
+        assert!(find_copy(&path, Fingerprint::default(), 0).is_none());
     }
 }
