@@ -9,6 +9,33 @@
 //! atomic write, so a restart after a crash continues exactly where the
 //! last checkpoint stood. It also calls the observers (alerts, metrics),
 //! prints the summaries and re-lists the inputs when files appear.
+//!
+//! Semantics:
+//! - "since start" / `total` is everything counted on this state directory,
+//!   across restarts (without `--state-dir`: this run).
+//! - Files present at the very first start (no checkpoint yet) start at
+//!   their last complete line unless `--from-beginning`; files that appear
+//!   later, or while errscope was down, start at 0.
+//! - A line counts once its newline arrives. At shutdown a followed file's
+//!   unfinished line is left for the next run (the checkpoint stops before
+//!   it); a rotated-away file's, and stdin's, is counted.
+//! - Rename rotation: the old file is read until quiet for
+//!   `ROTATION_GRACE` (1 s) and let go; if the inputs also match its new
+//!   name it simply keeps being followed. A file created and renamed away
+//!   before a listing saw it is found through the paired rename event.
+//! - copytruncate: on truncation, what was not read yet is read from the
+//!   copy beside the file (same name prefix, same first bytes); lost are
+//!   only lines written after the copy and truncated before being read
+//!   (the copy-to-truncate window). If the inputs match the copies too,
+//!   a copy is recognised by the full 1 KiB fingerprint of a followed or
+//!   truncated file and followed from its end only.
+//!
+//! Limits: a file rotated away under a name the inputs do not match while
+//! errscope is down loses its unread tail; content rewritten from zero with
+//! the same first 1 KiB and longer than what was read is not noticed; two
+//! processes must not share a state directory; a blocked stdout blocks
+//! counting (memory stays bounded) and delays shutdown; a corrupt
+//! checkpoint is moved aside and counting starts afresh from the end.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -51,7 +78,7 @@ const FALLBACK_POLL: Duration = Duration::from_millis(250);
 /// Checkpoints are written at most this often (and at shutdown).
 const PERSIST_EVERY: Duration = Duration::from_secs(1);
 /// Messages in flight from the sources to the aggregator.
-const CHANNEL_CAPACITY: usize = 256;
+const CHANNEL_CAPACITY: usize = 64;
 /// Time followers get at shutdown to send what they have read.
 const SHUTDOWN_DRAIN: Duration = Duration::from_millis(600);
 /// Counts for event hours older than this (before the newest hour seen)

@@ -38,7 +38,7 @@ pub const ROTATION_GRACE: Duration = Duration::from_millis(1000);
 /// Poll period of a file being drained after rotation.
 const DRAIN_POLL: Duration = Duration::from_millis(50);
 /// Send a batch before this many events pile up in it.
-const MAX_BATCH_EVENTS: usize = 2048;
+const MAX_BATCH_EVENTS: usize = 1024;
 
 /// `tail` counts everything.
 static NO_FILTER: Filter = Filter {
