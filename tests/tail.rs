@@ -575,3 +575,41 @@ fn corrupt_checkpoint_is_moved_aside() {
     assert!(state.join("tail-state.json.corrupt").exists());
     assert!(state.join("tail-state.json").exists());
 }
+
+/// When the inputs also match the rotated names, a renamed file is the
+/// same identity (read on from its offset, not again) and a copytruncate
+/// copy is recognised by its first bytes and not counted twice.
+#[test]
+fn rotated_names_matched_too_are_not_counted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    let mut log = Log::create(logs.join("app.log"), "app");
+    let tail = Tail::start(&[format!("{}/*", logs.display()), "--from-beginning".into()]);
+    let settle = |log: &Log| tail.wait_total(log.errors);
+    for _ in 0..30 {
+        log.write_line();
+    }
+    settle(&log);
+    log.rotate_rename(1);
+    for _ in 0..30 {
+        log.write_line();
+    }
+    settle(&log);
+    // copytruncate, with the copy matched by the inputs.
+    fs::copy(&log.path, logs.join("app.log.2")).unwrap();
+    log.file.set_len(0).unwrap();
+    for _ in 0..30 {
+        log.write_line();
+    }
+    settle(&log);
+    // The old file, renamed once more, is still the same identity.
+    fs::rename(logs.join("app.log.1"), logs.join("app.log.3")).unwrap();
+    append(&logs.join("app.log.3"), &error_line("late", 1));
+    log.errors += 1;
+    settle(&log);
+    thread::sleep(Duration::from_millis(300));
+    let (status, last, _) = tail.terminate();
+    assert!(status.success());
+    assert_eq!(last["total"]["errors"], log.errors);
+}

@@ -28,7 +28,8 @@
 //!   only lines written after the copy and truncated before being read
 //!   (the copy-to-truncate window). If the inputs match the copies too,
 //!   a copy is recognised by the full 1 KiB fingerprint of a followed or
-//!   truncated file and followed from its end only.
+//!   truncated file, or by a rotation-style name of a followed file
+//!   (`app.log.2`, `app.log-20261125`) on a new inode, and not counted.
 //!
 //! Limits: a file rotated away under a name the inputs do not match while
 //! errscope is down loses its unread tail; content rewritten from zero with
@@ -724,6 +725,20 @@ impl Tailer {
         let entry = match entry {
             Some(entry) => entry,
             None => {
+                // A new inode under a rotation-style name of a followed file
+                // (`app.log.2`, `app.log-20261125`) is a copytruncate copy of
+                // counted bytes (a renamed file keeps its inode). Except at
+                // the very first start, where nothing was counted yet.
+                if name.is_none()
+                    && !(initial && self.first_start)
+                    && self.rotation_name_of_followed(path)
+                {
+                    eprintln!(
+                        "errscope: tail: {shown}: a rotation copy of a followed file; not counted again"
+                    );
+                    self.ignored.insert(key);
+                    return Ok(None);
+                }
                 let fingerprint = Fingerprint::read(&file)?;
                 let copy = fingerprint.is_full()
                     && (self
@@ -787,6 +802,22 @@ impl Tailer {
         );
         self.dirty = true;
         Ok(Some(id))
+    }
+
+    /// Whether `path` is named like a rotation of a followed file in the
+    /// same directory (see [`is_rotation_suffix`]).
+    fn rotation_name_of_followed(&self, path: &Path) -> bool {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
+        else {
+            return false;
+        };
+        self.followers.values().any(|f| {
+            let followed = Path::new(&f.entry.path);
+            let Some(base) = followed.file_name().and_then(|n| n.to_str()) else {
+                return false;
+            };
+            followed.parent() == Some(dir) && is_rotation_suffix(base, name)
+        })
     }
 
     /// Everything counted.
@@ -921,6 +952,19 @@ impl Tailer {
     }
 }
 
+/// Whether `name` is `base` plus a rotation suffix: `.`, `-` or `_`, then
+/// digits (and `.`, `-`, `_`): `app.log.1`, `app.log-20261125`,
+/// `app.log.2026-11-25`; not `app.log-errors.log`.
+fn is_rotation_suffix(base: &str, name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(base) else {
+        return false;
+    };
+    let mut bytes = rest.bytes();
+    matches!(bytes.next(), Some(b'.' | b'-' | b'_'))
+        && rest.bytes().any(|b| b.is_ascii_digit())
+        && bytes.all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
+}
+
 /// A tally whose file table names `name` (index 0).
 fn named_tally(name: &str) -> Tally {
     let mut tally = Tally::default();
@@ -936,6 +980,27 @@ fn moved(value: u64, from: u64, to: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rotation_suffixes() {
+        for name in [
+            "app.log.1",
+            "app.log-20261125",
+            "app.log.2026-11-25",
+            "app.log_3",
+        ] {
+            assert!(is_rotation_suffix("app.log", name), "{name}");
+        }
+        for name in [
+            "app.log",
+            "app.log.",
+            "app.log-errors.log",
+            "app.logx.1",
+            "app.log.gz",
+        ] {
+            assert!(!is_rotation_suffix("app.log", name), "{name}");
+        }
+    }
 
     #[test]
     fn moved_handles_rewinds() {

@@ -209,22 +209,22 @@ fn follow_file(
     let mut read_pos = spec.offset;
     let mut fingerprint = spec.fingerprint;
     let mut feed = Feed::new(spec.id, engine, spec.name, spec.offset, spec.lines, tx);
-    let mut last_len = None;
     let mut last_growth = Instant::now();
     loop {
         let stop = ctl.stop.load(Ordering::Acquire);
         let draining = ctl.draining.load(Ordering::Acquire);
         // Replaced content is detected before reading, so the new content
         // is not taken for a continuation of the old.
+        // The first bytes are compared on every wake (one 1 KiB positioned
+        // read): content rewritten to the same length changes no size.
         let meta = file.metadata()?;
         let mut replaced = meta.len() < read_pos;
-        if !replaced && last_len != Some(meta.len()) {
+        if !replaced {
             match fingerprint.check(&file)? {
                 Check::Same(now) => fingerprint = now,
                 Check::Different => replaced = true,
             }
         }
-        last_len = Some(meta.len());
         if replaced {
             // Truncated (copytruncate) or rewritten: the old content ends.
             // What was not read yet may survive in the rotation's copy.
@@ -242,7 +242,6 @@ fn follow_file(
             file.seek(SeekFrom::Start(0))?;
             read_pos = 0;
             fingerprint = Fingerprint::default();
-            last_len = None;
             feed.restart();
             continue;
         }
