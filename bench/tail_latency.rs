@@ -7,6 +7,12 @@
 //! call happens when the batch is applied to the counts).
 //!
 //! cargo run --release --example tail_latency -- [lines] [rate-per-second]
+//!
+//! Measured (debug build, 2 shared cores, ext4):
+//!   3000 lines at 200/s:    p50 0.29 ms  p90 0.40 ms  p99 0.56 ms  max 3.6 ms
+//!   10000 lines at 2000/s:  p50 0.14 ms  p90 0.18 ms  p99 0.26 ms  max 2.3 ms
+//! Idle (bench/tail_idle.sh 60, three quiet files): 0.02 s CPU in 60 s
+//! (0.03 % of one core), 5 threads.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
