@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         Command::Codes(args) => commands::codes::run(args),
         Command::CheckConfig(args) => commands::check_config(&args),
         Command::Report(command) => commands::report::run(command),
-        Command::Tail(_) => Err(anyhow::anyhow!("not available in this build")),
+        Command::Tail(args) => commands::tail::run(args),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

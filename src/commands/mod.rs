@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod report;
 pub mod scan;
+pub mod tail;
 
 use std::io::Write;
 

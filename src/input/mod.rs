@@ -1,8 +1,10 @@
 //! Where bytes come from: paths expanded to files, files and stdin opened
 //! (gzip detected by its magic bytes). Tailing and checkpoints live here too.
 
+pub mod checkpoint;
 pub mod open;
 pub mod paths;
+pub mod tail;
 
 pub use open::{open_path, open_stdin, CountingReader};
 pub use paths::{expand, Source};

@@ -461,12 +461,44 @@ impl Exporter {
         Box::new(self.metrics.observer())
     }
 
+    /// The observer owning the exporter: the server lives as long as the
+    /// live pipeline holds its observers.
+    pub fn into_observer(self) -> Box<dyn Observer> {
+        Box::new(ServingObserver {
+            observer: self.metrics.observer(),
+            _exporter: self,
+        })
+    }
+
     pub fn alert_counter(&self) -> AlertCounter {
         self.metrics.alert_counter()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+}
+
+struct ServingObserver {
+    observer: MetricsObserver,
+    _exporter: Exporter,
+}
+
+impl Observer for ServingObserver {
+    fn event(&mut self, event: &LiveEvent) {
+        self.observer.event(event);
+    }
+    fn skipped(&mut self, vendor: &str, reason: SkipReason) {
+        self.observer.skipped(vendor, reason);
+    }
+    fn volume(&mut self, lines: u64, bytes: u64) {
+        self.observer.volume(lines, bytes);
+    }
+    fn files_watched(&mut self, count: usize) {
+        self.observer.files_watched(count);
+    }
+    fn tick(&mut self, now: jiff::Timestamp, final_tick: bool) {
+        self.observer.tick(now, final_tick);
     }
 }
 

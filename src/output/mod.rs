@@ -16,6 +16,8 @@ use serde_json::json;
 use crate::aggregate::{Dim, Row, Tally};
 use crate::vendor::VendorSet;
 
+pub mod live;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
@@ -213,7 +215,7 @@ fn terminal_width() -> Option<(u16, u16)> {
     Some((columns, 0))
 }
 
-fn human_bytes(bytes: u64) -> String {
+pub(crate) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Idle CPU of `errscope tail`: follows three files (and a directory) that
+# nobody writes to, and reports the CPU time the process used over a quiet
+# period, from /proc/PID/stat (utime + stime).
+#
+#   bench/tail_idle.sh [seconds] [path-to-errscope]
+set -eu
+secs=${1:-30}
+bin=${2:-target/release/errscope}
+[ -x "$bin" ] || bin=target/debug/errscope
+dir=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+mkdir "$dir/logs"
+for f in a b c; do echo "2026-11-20 10:15:02,124 INFO start" > "$dir/logs/$f.log"; done
+"$bin" tail "$dir/logs/*.log" --interval 60s --state-dir "$dir/state" >/dev/null 2>&1 &
+pid=$!
+sleep 2
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+before=$(ticks "$pid")
+sleep "$secs"
+after=$(ticks "$pid")
+threads=$(ls "/proc/$pid/task" | wc -l)
+awk -v b="$before" -v a="$after" -v hz="$hz" -v s="$secs" -v t="$threads" -v bin="$bin" 'BEGIN {
+  cpu = (a - b) / hz
+  printf "%s: %.3f s CPU in %d s idle (%.3f%% of one core), %d threads\n", bin, cpu, s, 100 * cpu / s, t
+}'

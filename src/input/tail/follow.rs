@@ -1,0 +1,625 @@
+//! The follower of one file (or stdin): a thread that reads what is there
+//! through the shared [`Scanner`], sends what it counted to the aggregator
+//! in batches over a bounded channel, and waits to be woken (file-system
+//! event) or for a slow safety poll.
+//!
+//! It watches its own open file for truncation (size below the read
+//! position) and for a rewrite from zero (the first bytes no longer match
+//! the fingerprint); both end the old content (`finish`) and start again
+//! at offset 0. When the aggregator says the file was rotated away or
+//! deleted (`draining`), it keeps reading until the file has been quiet for
+//! [`ROTATION_GRACE`] (or at once when it is deleted), finishes the last
+//! line and closes the file.
+
+use std::fs::File;
+#[cfg(test)]
+use std::fs::OpenOptions;
+use std::io::{self, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use jiff::Timestamp;
+use tokio::sync::mpsc::Sender;
+
+use super::identity::{Check, Fingerprint};
+use crate::aggregate::live::LiveEvent;
+use crate::aggregate::{Counter, Filter, Tally};
+use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
+use crate::input::open_stdin;
+use crate::vendor::{SkipReason, VendorSet};
+
+/// How long a rotated-away file is still read after its last growth, for
+/// writers that keep their old descriptor for a moment after a rename.
+pub const ROTATION_GRACE: Duration = Duration::from_millis(1000);
+/// Poll period of a file being drained after rotation.
+const DRAIN_POLL: Duration = Duration::from_millis(50);
+/// Send a batch before this many events pile up in it.
+const MAX_BATCH_EVENTS: usize = 1024;
+
+/// `tail` counts everything.
+static NO_FILTER: Filter = Filter {
+    vendors: Vec::new(),
+    codes: Vec::new(),
+    since: None,
+    until: None,
+};
+
+/// What sources tell the aggregator, in order per source.
+#[derive(Debug)]
+pub enum SourceMsg {
+    Batch(Box<Batch>),
+    /// The file's content was replaced (truncated or rewritten from zero):
+    /// what was counted so far is final; counting restarts at offset 0.
+    Reset {
+        id: u64,
+    },
+    /// The rotated-away or deleted file was read to its end and closed.
+    Released {
+        id: u64,
+    },
+    /// The source's thread ended (shutdown, end of stdin, or an error).
+    Exited {
+        id: u64,
+        error: Option<String>,
+    },
+}
+
+/// Progress of one source since its previous batch.
+#[derive(Debug)]
+pub struct Batch {
+    pub id: u64,
+    /// Offset through which everything is counted (a line start).
+    pub offset: u64,
+    /// Lines counted before `offset` (since the start of the content).
+    pub lines: u64,
+    pub fingerprint: Fingerprint,
+    /// Errors and skipped bodies counted in this batch (`lines`/`bytes`
+    /// are left 0: `offset` and `lines` carry them).
+    pub delta: Tally,
+    pub events: Vec<LiveEvent>,
+    pub skipped: Vec<(String, SkipReason)>,
+    /// Lines and bytes read for the first time (a record re-read after
+    /// waiting for its end is not counted twice).
+    pub volume_lines: u64,
+    pub volume_bytes: u64,
+}
+
+/// The aggregator's handle on a follower.
+#[derive(Debug)]
+pub struct FollowerCtl {
+    wake: SyncSender<()>,
+    draining: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl FollowerCtl {
+    /// Makes the follower look at its file now (coalesced).
+    pub fn wake(&self) {
+        let _ = self.wake.try_send(());
+    }
+
+    /// The file is no longer reachable under a followed name: read it to
+    /// its end and let it go. `false` undoes it (found again).
+    pub fn set_draining(&self, draining: bool) {
+        self.draining.store(draining, Ordering::Release);
+        self.wake();
+    }
+
+    /// Shutdown: read what is there, send it, end.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.wake();
+    }
+}
+
+/// What a file follower starts with.
+#[derive(Debug)]
+pub struct FollowSpec {
+    pub id: u64,
+    pub file: File,
+    /// Where it was found (its copytruncate copy is looked for beside it).
+    pub path: PathBuf,
+    /// Name in messages.
+    pub shown: String,
+    /// Name the counts are kept under.
+    pub name: String,
+    pub offset: u64,
+    pub lines: u64,
+    pub fingerprint: Fingerprint,
+    /// Safety poll when no event wakes the follower.
+    pub poll: Duration,
+}
+
+/// Starts the follower thread of one file.
+pub fn spawn_file(
+    spec: FollowSpec,
+    engine: Arc<Engine>,
+    tx: Sender<SourceMsg>,
+) -> io::Result<Arc<FollowerCtl>> {
+    let (wake_tx, wake_rx) = sync_channel(1);
+    let ctl = Arc::new(FollowerCtl {
+        wake: wake_tx,
+        draining: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+    });
+    let thread_ctl = ctl.clone();
+    std::thread::Builder::new()
+        .name(format!("tail-{}", spec.id))
+        .spawn(move || {
+            let id = spec.id;
+            let shown = spec.shown.clone();
+            let error = match follow_file(spec, &engine, &thread_ctl, &wake_rx, &tx) {
+                Ok(()) | Err(Stopped::Closed) => None,
+                Err(Stopped::Io(e)) => Some(format!("{shown}: {e}")),
+            };
+            let _ = tx.blocking_send(SourceMsg::Exited { id, error });
+        })?;
+    Ok(ctl)
+}
+
+/// Starts the reader of standard input; it ends at EOF.
+pub fn spawn_stdin(id: u64, engine: Arc<Engine>, tx: Sender<SourceMsg>) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("tail-stdin".into())
+        .spawn(move || {
+            let error = match follow_stdin(id, &engine, &tx) {
+                Ok(()) | Err(Stopped::Closed) => None,
+                Err(Stopped::Io(e)) => Some(format!("-: {e}")),
+            };
+            let _ = tx.blocking_send(SourceMsg::Exited { id, error });
+        })?;
+    Ok(())
+}
+
+enum Stopped {
+    /// The aggregator is gone.
+    Closed,
+    Io(io::Error),
+}
+
+impl From<io::Error> for Stopped {
+    fn from(e: io::Error) -> Self {
+        Stopped::Io(e)
+    }
+}
+
+fn follow_stdin(id: u64, engine: &Engine, tx: &Sender<SourceMsg>) -> Result<(), Stopped> {
+    let mut reader = open_stdin(Arc::new(AtomicU64::new(0)))?;
+    let mut feed = Feed::new(id, engine, "-".into(), 0, 0, tx);
+    while feed.scanner.read_some(&mut reader, &mut feed.sink)? > 0 {
+        feed.flush(Fingerprint::default())?;
+    }
+    feed.scanner.finish(&mut feed.sink);
+    feed.flush(Fingerprint::default())
+}
+
+fn follow_file(
+    spec: FollowSpec,
+    engine: &Engine,
+    ctl: &FollowerCtl,
+    wake: &Receiver<()>,
+    tx: &Sender<SourceMsg>,
+) -> Result<(), Stopped> {
+    let mut file = spec.file;
+    file.seek(SeekFrom::Start(spec.offset))?;
+    let mut read_pos = spec.offset;
+    let mut fingerprint = spec.fingerprint;
+    let mut feed = Feed::new(spec.id, engine, spec.name, spec.offset, spec.lines, tx);
+    let mut last_growth = Instant::now();
+    loop {
+        let stop = ctl.stop.load(Ordering::Acquire);
+        let draining = ctl.draining.load(Ordering::Acquire);
+        // Replaced content is detected before reading, so the new content
+        // is not taken for a continuation of the old.
+        // The first bytes are compared on every wake (one 1 KiB positioned
+        // read): content rewritten to the same length changes no size.
+        let meta = file.metadata()?;
+        let mut replaced = meta.len() < read_pos;
+        if !replaced {
+            match fingerprint.check(&file)? {
+                Check::Same(now) => fingerprint = now,
+                Check::Different => replaced = true,
+            }
+        }
+        if replaced {
+            // Truncated (copytruncate) or rewritten: the old content ends.
+            // What was not read yet may survive in the rotation's copy.
+            if let Some(mut copy) = find_copy(&spec.path, fingerprint, read_pos) {
+                copy.seek(SeekFrom::Start(read_pos))?;
+                while feed.scanner.read_some(&mut copy, &mut feed.sink)? > 0 {
+                    if feed.sink.events.len() >= MAX_BATCH_EVENTS {
+                        feed.flush(fingerprint)?;
+                    }
+                }
+            }
+            feed.scanner.finish(&mut feed.sink);
+            feed.flush(fingerprint)?;
+            send(tx, SourceMsg::Reset { id: spec.id })?;
+            file.seek(SeekFrom::Start(0))?;
+            read_pos = 0;
+            fingerprint = Fingerprint::default();
+            feed.restart();
+            continue;
+        }
+        loop {
+            let n = feed.scanner.read_some(&mut file, &mut feed.sink)?;
+            if n == 0 {
+                break;
+            }
+            read_pos += n as u64;
+            last_growth = Instant::now();
+            if feed.sink.events.len() >= MAX_BATCH_EVENTS {
+                feed.flush(fingerprint)?;
+            }
+        }
+        if stop {
+            // A followed file keeps its unfinished line for the next run
+            // (the checkpoint stops before it); a rotated one is over.
+            if draining {
+                feed.scanner.finish(&mut feed.sink);
+            }
+            return feed.flush(fingerprint);
+        }
+        if draining && (meta.nlink() == 0 || last_growth.elapsed() >= ROTATION_GRACE) {
+            feed.scanner.finish(&mut feed.sink);
+            feed.flush(fingerprint)?;
+            drop(file);
+            return send(tx, SourceMsg::Released { id: spec.id });
+        }
+        feed.flush(fingerprint)?;
+        let timeout = if draining { DRAIN_POLL } else { spec.poll };
+        match wake.recv_timeout(timeout) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        }
+    }
+}
+
+/// How recent a copy made by copytruncate must be to be looked at.
+const COPY_MAX_AGE: Duration = Duration::from_secs(120);
+
+/// The copy copytruncate made of `path` before truncating it: a recent
+/// file beside it whose name starts with its name (`app.log.1`,
+/// `app.log-20261125`), that starts with the fingerprinted bytes and is at
+/// least `read_to` long. The newest such file.
+fn find_copy(path: &Path, fingerprint: Fingerprint, read_to: u64) -> Option<File> {
+    if fingerprint.is_empty() {
+        return None;
+    }
+    let name = path.file_name()?.to_str()?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut best: Option<(SystemTime, File)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let file_name = entry.file_name();
+        let Some(candidate) = file_name.to_str() else {
+            continue;
+        };
+        if candidate == name || !candidate.starts_with(name) {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        let Ok(modified) = meta.modified() else {
+            continue;
+        };
+        let recent = modified.elapsed().map_or(true, |age| age <= COPY_MAX_AGE);
+        if !meta.is_file() || meta.len() < read_to || !recent {
+            continue;
+        }
+        if !matches!(fingerprint.check(&file), Ok(Check::Same(_))) {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(t, _)| modified > *t) {
+            best = Some((modified, file));
+        }
+    }
+    best.map(|(_, file)| file)
+}
+
+fn send(tx: &Sender<SourceMsg>, msg: SourceMsg) -> Result<(), Stopped> {
+    tx.blocking_send(msg).map_err(|_| Stopped::Closed)
+}
+
+/// A scanner and what it has counted since the last batch.
+struct Feed<'e> {
+    engine: &'e Engine,
+    id: u64,
+    scanner: Scanner<'e>,
+    sink: BatchSink<'e>,
+    tx: &'e Sender<SourceMsg>,
+    sent_offset: u64,
+    sent_lines: u64,
+    sent_fingerprint: Fingerprint,
+    /// Furthest lines/offset ever reported, for volume.
+    high_lines: u64,
+    high_bytes: u64,
+}
+
+impl<'e> Feed<'e> {
+    fn new(
+        id: u64,
+        engine: &'e Engine,
+        name: String,
+        offset: u64,
+        lines: u64,
+        tx: &'e Sender<SourceMsg>,
+    ) -> Feed<'e> {
+        Feed {
+            engine,
+            id,
+            scanner: Scanner::starting_at(engine, offset, lines),
+            sink: BatchSink::new(&engine.vendors, name),
+            tx,
+            sent_offset: offset,
+            sent_lines: lines,
+            sent_fingerprint: Fingerprint::default(),
+            high_lines: lines,
+            high_bytes: offset,
+        }
+    }
+
+    /// New content from offset 0.
+    fn restart(&mut self) {
+        self.scanner = Scanner::new(self.engine);
+        self.sent_offset = 0;
+        self.sent_lines = 0;
+        self.sent_fingerprint = Fingerprint::default();
+        self.high_lines = 0;
+        self.high_bytes = 0;
+    }
+
+    fn flush(&mut self, fingerprint: Fingerprint) -> Result<(), Stopped> {
+        let offset = self.scanner.consumed_offset();
+        let lines = self.scanner.stats().lines;
+        if offset == self.sent_offset
+            && lines == self.sent_lines
+            && fingerprint == self.sent_fingerprint
+            && self.sink.is_empty()
+        {
+            return Ok(());
+        }
+        let volume_lines = lines.saturating_sub(self.high_lines);
+        let volume_bytes = offset.saturating_sub(self.high_bytes);
+        self.high_lines = self.high_lines.max(lines);
+        self.high_bytes = self.high_bytes.max(offset);
+        self.sent_offset = offset;
+        self.sent_lines = lines;
+        self.sent_fingerprint = fingerprint;
+        let (delta, events, skipped) = self.sink.take();
+        send(
+            self.tx,
+            SourceMsg::Batch(Box::new(Batch {
+                id: self.id,
+                offset,
+                lines,
+                fingerprint,
+                delta,
+                events,
+                skipped,
+                volume_lines,
+                volume_bytes,
+            })),
+        )
+    }
+}
+
+/// Counts into a per-batch tally and keeps the live events.
+struct BatchSink<'e> {
+    counter: Counter<'e>,
+    vendors: &'e VendorSet,
+    name: String,
+    events: Vec<LiveEvent>,
+    skipped: Vec<(String, SkipReason)>,
+}
+
+impl<'e> BatchSink<'e> {
+    fn new(vendors: &'e VendorSet, name: String) -> BatchSink<'e> {
+        let mut counter = Counter::new(vendors, &NO_FILTER);
+        counter.untimed_at_arrival = true;
+        counter.set_source(&name);
+        BatchSink {
+            counter,
+            vendors,
+            name,
+            events: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.skipped.is_empty() && self.counter.tally.groups.is_empty()
+    }
+
+    fn take(&mut self) -> (Tally, Vec<LiveEvent>, Vec<(String, SkipReason)>) {
+        let tally = std::mem::take(&mut self.counter.tally);
+        self.counter.set_source(&self.name);
+        (
+            tally,
+            std::mem::take(&mut self.events),
+            std::mem::take(&mut self.skipped),
+        )
+    }
+}
+
+impl EventSink for BatchSink<'_> {
+    fn error(&mut self, event: &Event<'_>) {
+        if !self.counter.count(event) {
+            return;
+        }
+        let vendor = self.vendors.get(event.error.vendor);
+        let found = vendor.lookup(&event.error.code, event.error.status);
+        self.events.push(LiveEvent {
+            vendor: vendor.id.clone(),
+            code: event.error.code.clone(),
+            status: event.error.status,
+            category: found.category.to_owned(),
+            known: found.known,
+            message: event.error.message.clone(),
+            event_time: event.time,
+            arrival: Timestamp::now(),
+            file: self.name.clone(),
+        });
+    }
+
+    fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
+        self.counter.skipped(vendor, reason);
+        let vendor = vendor
+            .map(|v| self.vendors.get(v).id.clone())
+            .unwrap_or_default();
+        self.skipped.push((vendor, reason));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    const ERR: &str = "2026-11-20 10:15:02,123 ERROR [ocr] failed: {\"status\":400,\"message\":\"Authentication failed\",\"code\":1200,\"response\":null}\n";
+
+    fn engine() -> Arc<Engine> {
+        Arc::new(Engine::new(VendorSet::builtin().unwrap(), 4096).unwrap())
+    }
+
+    fn next(rx: &mut tokio::sync::mpsc::Receiver<SourceMsg>) -> SourceMsg {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(msg) = rx.try_recv() {
+                return msg;
+            }
+            assert!(Instant::now() < deadline, "no message from the follower");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Batches until `errors` errors have come; the last batch.
+    fn errors(rx: &mut tokio::sync::mpsc::Receiver<SourceMsg>, mut errors: u64) -> Batch {
+        loop {
+            match next(rx) {
+                SourceMsg::Batch(b) => {
+                    errors = errors.saturating_sub(b.delta.errors());
+                    if errors == 0 {
+                        return *b;
+                    }
+                }
+                other => panic!("expected a batch, got {other:?}"),
+            }
+        }
+    }
+
+    fn spec(path: &Path, poll: Duration) -> FollowSpec {
+        FollowSpec {
+            id: 7,
+            file: File::open(path).unwrap(),
+            path: path.to_path_buf(),
+            shown: path.display().to_string(),
+            name: "app.log".into(),
+            offset: 0,
+            lines: 0,
+            fingerprint: Fingerprint::default(),
+            poll,
+        }
+    }
+
+    #[test]
+    fn truncation_resets_and_a_deleted_file_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, ERR.repeat(2)).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let ctl = spawn_file(spec(&path, Duration::from_millis(20)), engine(), tx).unwrap();
+        let batch = errors(&mut rx, 2);
+        assert_eq!((batch.offset, batch.lines), (2 * ERR.len() as u64, 2));
+        assert_eq!(batch.delta.files, vec!["app.log"]);
+        assert_eq!(batch.events[0].code, "1200");
+
+        // Truncated in place, then shorter content.
+        std::fs::write(&path, &ERR[20..]).unwrap();
+        assert!(matches!(next(&mut rx), SourceMsg::Reset { id: 7 }));
+        let batch = errors(&mut rx, 1);
+        assert_eq!(batch.offset, (ERR.len() - 20) as u64);
+        assert_eq!(batch.volume_lines, 1);
+
+        // A partial line is held back until its newline.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&ERR.as_bytes()[..30]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        while let Ok(msg) = rx.try_recv() {
+            let SourceMsg::Batch(b) = msg else {
+                panic!("{msg:?}")
+            };
+            assert_eq!(
+                (b.delta.errors(), b.volume_lines),
+                (0, 0),
+                "nothing before the newline"
+            );
+        }
+        file.write_all(&ERR.as_bytes()[30..]).unwrap();
+        errors(&mut rx, 1);
+
+        // Deleted: drained, closed, gone.
+        std::fs::remove_file(&path).unwrap();
+        ctl.set_draining(true);
+        assert!(matches!(next(&mut rx), SourceMsg::Released { id: 7 }));
+        assert!(matches!(
+            next(&mut rx),
+            SourceMsg::Exited { id: 7, error: None }
+        ));
+    }
+
+    #[test]
+    fn stop_keeps_the_partial_line_but_a_rotated_file_finishes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, format!("{ERR}{}", &ERR[..50])).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let ctl = spawn_file(spec(&path, Duration::from_secs(60)), engine(), tx).unwrap();
+        let batch = errors(&mut rx, 1);
+        assert_eq!(batch.offset, ERR.len() as u64);
+        ctl.stop();
+        assert!(matches!(
+            next(&mut rx),
+            SourceMsg::Exited { error: None, .. }
+        ));
+
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let ctl = spawn_file(spec(&path, Duration::from_secs(60)), engine(), tx).unwrap();
+        errors(&mut rx, 1);
+        ctl.set_draining(true);
+        ctl.stop();
+        let SourceMsg::Batch(last) = next(&mut rx) else {
+            panic!("the finished partial line");
+        };
+        assert_eq!((last.offset, last.lines), ((ERR.len() + 50) as u64, 2));
+    }
+
+    #[test]
+    fn the_copytruncate_copy_is_found_by_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, ERR.repeat(20)).unwrap();
+        let fingerprint = Fingerprint::read(&File::open(&path).unwrap()).unwrap();
+        std::fs::write(dir.path().join("app.log.2"), "older content\n").unwrap();
+        std::fs::write(dir.path().join("other.log.1"), ERR.repeat(20)).unwrap();
+        assert!(find_copy(&path, fingerprint, 100).is_none());
+        std::fs::copy(&path, dir.path().join("app.log-20261125")).unwrap();
+        let mut copy = find_copy(&path, fingerprint, 100).unwrap();
+        let mut text = String::new();
+        copy.read_to_string(&mut text).unwrap();
+        assert_eq!(text, ERR.repeat(20));
+        // The copy must reach as far as what was read.
+        assert!(find_copy(&path, fingerprint, 1 << 20).is_none());
+        assert!(find_copy(&path, Fingerprint::default(), 0).is_none());
+    }
+}
