@@ -115,17 +115,16 @@ impl Config {
             message: e.to_string().trim_end().to_owned(),
         })?;
         let config = Config { path: None, file };
-        // Build what can be built now, so a bad vendor fails here.
-        config
-            .engine(None)
-            .map_err(|message| ConfigError::Invalid {
-                path: shown.to_owned(),
-                message,
-            })?;
-        config.alerts().map_err(|message| ConfigError::Invalid {
+        let invalid = |message: String| ConfigError::Invalid {
             path: shown.to_owned(),
-            message,
-        })?;
+            message: match locate(text, &message) {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            },
+        };
+        // Build what can be built now, so a bad vendor or rule fails here.
+        config.engine(None).map_err(invalid)?;
+        config.alerts().map_err(invalid)?;
         if let Some(addr) = &config.file.metrics.addr {
             let port = addr.trim().rsplit(':').next().unwrap_or_default();
             if port.parse::<u16>().is_err() {
@@ -176,6 +175,52 @@ impl Config {
     }
 }
 
+/// The line a validation message is about: the table of the vendor or
+/// rule it names (`vendor `acme``, `alert `codat-spike``), and in it the
+/// line of the first key it quotes (`` `shape.a` ``). 1-based.
+fn locate(text: &str, message: &str) -> Option<usize> {
+    let quoted = |after: &str| -> Option<String> {
+        let rest = &message[message.find(after)? + after.len()..];
+        let rest = rest.strip_prefix('`')?;
+        Some(rest[..rest.find('`')?].to_owned())
+    };
+    let (id_key, id) = match (quoted("vendor "), quoted("alert ")) {
+        (Some(id), _) => ("id", id),
+        (None, Some(name)) => ("name", name),
+        _ => return None,
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let is_key = |line: &str, key: &str| {
+        line.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+    };
+    let owner = lines.iter().position(|line| {
+        is_key(line, id_key)
+            && line
+                .split_once('=')
+                .is_some_and(|(_, v)| v.trim().trim_matches(['"', '\'']) == id)
+    })?;
+    // The table runs from its header to the next header.
+    let table_start = lines[..owner]
+        .iter()
+        .rposition(|l| l.trim_start().starts_with('['))
+        .unwrap_or(0);
+    let table_end = lines[owner..]
+        .iter()
+        .position(|l| l.trim_start().starts_with("[["))
+        .map_or(lines.len(), |i| owner + i);
+    let key = message
+        .split('`')
+        .skip(3)
+        .step_by(2)
+        .next()
+        .and_then(|k| k.split('.').next())
+        .filter(|k| !k.is_empty());
+    let found = key.and_then(|key| (table_start..table_end).find(|&i| is_key(lines[i], key)));
+    Some(found.unwrap_or(owner) + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +232,17 @@ mod tests {
             .to_string();
         assert!(err.starts_with("c.toml: "), "{err}");
         assert!(err.contains("line 3") && err.contains("intervall"), "{err}");
+    }
+
+    #[test]
+    fn validation_errors_name_the_line() {
+        let text =
+            "inputs = []\n\n[[vendor]]\nid = \"acme\"\ncode = \"x\"\nshape = { a = \"integr\" }\n";
+        let err = Config::parse(text, "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml: line 6: "), "{err}");
+        let text = "[[alert]]\nname = \"a\"\nwindow = \"5m\"\nthreshold = 1\n\n[[alert]]\nname = \"b\"\nwindow = \"5m\"\nthreshold = 0\n";
+        let err = Config::parse(text, "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml: line 9: alert `b`"), "{err}");
     }
 
     #[test]
