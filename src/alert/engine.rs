@@ -472,6 +472,39 @@ impl AlertEngine {
         }
     }
 
+    /// Swaps in a new set of rules and sink (a config reload). A rule
+    /// identical to one running keeps its state (window, baseline, cooldown,
+    /// firing); a new or changed rule starts afresh (a changed spike rule
+    /// warms up again). The engine clock is kept. Returns the previous sink
+    /// for the caller to [`NoticeSink::finish`] (it may wait on deliveries).
+    pub fn reconfigure(
+        &mut self,
+        rules: Vec<Rule>,
+        sink: Box<dyn NoticeSink>,
+    ) -> Box<dyn NoticeSink> {
+        let mut old: Vec<RuleState> = std::mem::take(&mut self.rules);
+        self.rules = rules
+            .into_iter()
+            .map(|rule| {
+                if let Some(counter) = &self.alerts_total {
+                    counter.init(&rule.name);
+                }
+                match old.iter().position(|s| *s.rule == rule) {
+                    Some(i) => old.swap_remove(i),
+                    None => RuleState::new(rule),
+                }
+            })
+            .collect();
+        // Rules catch up with the clock before anything else arrives.
+        self.run(None);
+        std::mem::replace(&mut self.sink, sink)
+    }
+
+    /// How many rules it evaluates.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
     /// The engine clock (event time), once an event has been seen.
     pub fn now(&self) -> Option<Timestamp> {
         self.clock.map(|c| c.now)
