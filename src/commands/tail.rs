@@ -314,6 +314,8 @@ struct Tailer {
     ignored: HashSet<FileKey>,
     /// Event keys of every path the inputs have named.
     matched_names: HashSet<PathBuf>,
+    /// Paths of followed files found gone (see [`Tailer::check_vanished`]).
+    vanished: HashSet<PathBuf>,
     interval: Tally,
     interval_lines: u64,
     interval_bytes: u64,
@@ -375,6 +377,7 @@ impl Tailer {
             stdin_done: false,
             ignored: HashSet::new(),
             matched_names: HashSet::new(),
+            vanished: HashSet::new(),
             interval: Tally::default(),
             interval_lines: 0,
             interval_bytes: 0,
@@ -671,8 +674,12 @@ impl Tailer {
             if !present.contains(id) && !followed.draining && !followed.exited {
                 followed.draining = true;
                 followed.ctl.set_draining(true);
+                if self.vanished.len() < MAX_RELEASED {
+                    self.vanished.insert(PathBuf::from(&followed.entry.path));
+                }
             }
         }
+        self.check_vanished();
         if initial {
             // Checkpointed files not found: their counts are final.
             let unmatched: Vec<FileEntry> = self.loaded.drain().map(|(_, e)| e).collect();
@@ -683,6 +690,27 @@ impl Tailer {
         let watched = self.watched();
         for observer in self.all_observers() {
             observer.files_watched(watched);
+        }
+    }
+
+    /// Names of followed files no longer found there: one that comes back
+    /// as a directory is said once (otherwise the file would just quietly
+    /// stop being followed, and the directory's files start being).
+    fn check_vanished(&mut self) {
+        let mut directories = Vec::new();
+        self.vanished.retain(|path| match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                directories.push(path.display().to_string());
+                false
+            }
+            Ok(_) => false,
+            Err(_) => true,
+        });
+        for path in directories {
+            self.warn(
+                &path,
+                "the followed file was replaced by a directory; what was read of the file stays counted, and files in the directory are followed like those of a directory input",
+            );
         }
     }
 
