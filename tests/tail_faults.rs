@@ -198,9 +198,9 @@ fn a_full_state_disk_is_named_counting_goes_on_and_the_checkpoint_stays_intact()
     // Counting went on: the final summary has every line.
     let last: Value = read("out")
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|d| d["type"] == "summary")
-        .last()
+        .find(|d| d["type"] == "summary")
         .unwrap_or_else(|| panic!("no summary: {}", read("out")));
     assert_eq!(last["final"], true, "{last}");
     assert_eq!(last["total"]["errors"], 5, "{last}");
