@@ -472,6 +472,39 @@ impl AlertEngine {
         }
     }
 
+    /// Swaps in a new set of rules and sink (a config reload). A rule
+    /// identical to one running keeps its state (window, baseline, cooldown,
+    /// firing); a new or changed rule starts afresh (a changed spike rule
+    /// warms up again). The engine clock is kept. Returns the previous sink
+    /// for the caller to [`NoticeSink::finish`] (it may wait on deliveries).
+    pub fn reconfigure(
+        &mut self,
+        rules: Vec<Rule>,
+        sink: Box<dyn NoticeSink>,
+    ) -> Box<dyn NoticeSink> {
+        let mut old: Vec<RuleState> = std::mem::take(&mut self.rules);
+        self.rules = rules
+            .into_iter()
+            .map(|rule| {
+                if let Some(counter) = &self.alerts_total {
+                    counter.init(&rule.name);
+                }
+                match old.iter().position(|s| *s.rule == rule) {
+                    Some(i) => old.swap_remove(i),
+                    None => RuleState::new(rule),
+                }
+            })
+            .collect();
+        // Rules catch up with the clock before anything else arrives.
+        self.run(None);
+        std::mem::replace(&mut self.sink, sink)
+    }
+
+    /// How many rules it evaluates.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
     /// The engine clock (event time), once an event has been seen.
     pub fn now(&self) -> Option<Timestamp> {
         self.clock.map(|c| c.now)
@@ -660,6 +693,36 @@ mod tests {
 
     const THRESHOLD: &str = "[[alert]]\nname = \"ocrolus-auth\"\nvendor = \"ocrolus\"\n\
         codes = [1200, 1204]\nwindow = \"5m\"\nthreshold = 20\ncooldown = \"15m\"\n";
+
+    #[test]
+    fn reconfigure_keeps_unchanged_rules_and_restarts_changed_ones() {
+        let spike = "[[alert]]\nname = \"codat-spike\"\nvendor = \"codat\"\nwindow = \"1m\"\n\
+            spike = { factor = 3.0, baseline = \"24h\", percentile = 99.0, min_count = 10 }\n";
+        let (mut e, first) = engine(&format!("{THRESHOLD}{spike}"));
+        feed(&mut e, "codat", "X", 0, 20, 8);
+        feed(&mut e, "ocrolus", "1200", 16, 20, 2);
+        assert_eq!(e.window_count("ocrolus-auth"), Some(8));
+        assert_eq!(e.baseline("codat-spike"), Some(8));
+        // The spike rule unchanged, the threshold rule edited, one added.
+        let edited = THRESHOLD.replace("threshold = 20", "threshold = 5");
+        let added =
+            "[[alert]]\nname = \"new\"\nvendor = \"aplos\"\nwindow = \"1m\"\nthreshold = 1\n";
+        let second = Collect::default();
+        let mut old = e.reconfigure(
+            rules(&format!("{edited}{spike}{added}")),
+            Box::new(second.clone()),
+        );
+        old.finish();
+        assert_eq!(e.rule_count(), 3);
+        assert_eq!(e.baseline("codat-spike"), Some(8), "kept its baseline");
+        assert_eq!(e.window_count("ocrolus-auth"), Some(0), "edited: afresh");
+        assert_eq!(e.window_count("new"), Some(0));
+        feed(&mut e, "ocrolus", "1200", 20, 23, 2);
+        let notices = second.take();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert_eq!((notices[0].0, notices[0].1), (NoticeKind::Alert, 5));
+        assert!(first.take().is_empty(), "the old sink gets nothing new");
+    }
 
     #[test]
     fn threshold_steady_traffic_does_not_fire() {

@@ -31,6 +31,15 @@
 //!   truncated file, or by a rotation-style name of a followed file
 //!   (`app.log.2`, `app.log-20261125`) on a new inode, and not counted.
 //!
+//! - SIGHUP re-reads the `--config` file. If it loads and validates, the
+//!   alert rules and sinks and `[report]` (dir, redact; the command line
+//!   still wins) take effect at once: a rule identical to a running one
+//!   keeps its window, baseline and cooldown, a new or changed one starts
+//!   afresh (a spike rule warms up again); the previous sinks deliver what
+//!   they had queued. Inputs, `[tail]`, `[metrics]`, `[[vendor]]` and
+//!   `max_line_bytes` need a restart. A config that fails is named on
+//!   stderr (file, line, key) and the previous one is kept.
+//!
 //! Limits: a file rotated away under a name the inputs do not match while
 //! errscope is down loses its unread tail; content rewritten from zero with
 //! the same first 1 KiB and longer than what was read is not noticed; two
@@ -55,6 +64,7 @@ use tokio_util::sync::CancellationToken;
 use super::{load_config, Exit};
 use crate::aggregate::live::Observer;
 use crate::aggregate::{hour_of, Tally};
+use crate::alert::AlertEngine;
 use crate::cli::TailArgs;
 use crate::config::Config;
 use crate::extract::scanner::Engine;
@@ -66,7 +76,7 @@ use crate::input::tail::{
     FollowSpec, FollowerCtl, SourceMsg,
 };
 use crate::output::live::{counts_by_code, write_summary, CodeKey, Summary};
-use crate::output::metrics::Exporter;
+use crate::output::metrics::{AlertCounter, Exporter};
 use crate::output::Format;
 
 /// Default summary interval.
@@ -109,6 +119,23 @@ pub fn run(args: TailArgs) -> Result<Exit> {
 /// The observers of the live stream: the Prometheus exporter and the
 /// alert engine, when configured.
 pub fn observers(config: &Config, args: &TailArgs) -> Result<Vec<Box<dyn Observer>>> {
+    let live = live_observers(config, args)?;
+    let mut all = live.others;
+    if let Some(engine) = live.alerts {
+        all.push(Box::new(engine));
+    }
+    Ok(all)
+}
+
+/// The observers `tail` runs with; the alert engine apart, as a reload
+/// reconfigures it.
+struct LiveObservers {
+    others: Vec<Box<dyn Observer>>,
+    alerts: Option<AlertEngine>,
+    alerts_total: Option<AlertCounter>,
+}
+
+fn live_observers(config: &Config, args: &TailArgs) -> Result<LiveObservers> {
     let mut observers: Vec<Box<dyn Observer>> = Vec::new();
     let metrics_addr = args
         .metrics_addr
@@ -126,10 +153,12 @@ pub fn observers(config: &Config, args: &TailArgs) -> Result<Vec<Box<dyn Observe
         );
         observers.push(exporter.into_observer());
     }
-    if let Some(engine) = crate::alert::alert_observer(config, alerts_total)? {
-        observers.push(engine);
-    }
-    Ok(observers)
+    let alerts = crate::alert::alert_engine(config, alerts_total.clone())?;
+    Ok(LiveObservers {
+        others: observers,
+        alerts,
+        alerts_total,
+    })
 }
 
 pub fn run_with(args: TailArgs, hooks: Hooks) -> Result<Exit> {
@@ -140,15 +169,15 @@ pub fn run_with(args: TailArgs, hooks: Hooks) -> Result<Exit> {
             .engine(args.max_line_bytes)
             .map_err(|e| anyhow!("{}: {e}", config.shown()))?,
     );
-    let mut all = observers(&config, &args)?;
-    all.extend(hooks.observers);
+    let mut live = live_observers(&config, &args)?;
+    live.others.extend(hooks.observers);
     let shutdown = hooks.shutdown.unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let (tailer, rx) = Tailer::start(settings, engine, all)?;
+        let (tailer, rx) = Tailer::start(settings, engine, live)?;
         tailer.run(rx, shutdown).await
     })
 }
@@ -166,6 +195,11 @@ struct Settings {
     format: Format,
     report_dir: Option<PathBuf>,
     redact: bool,
+    /// The config file, re-read on SIGHUP.
+    config_path: Option<PathBuf>,
+    /// What the command line set, which a reloaded config does not override.
+    cli_report_dir: Option<PathBuf>,
+    cli_no_redact: bool,
 }
 
 impl Settings {
@@ -234,6 +268,9 @@ impl Settings {
                 .clone()
                 .or_else(|| config.file.report.dir.clone()),
             redact: !args.no_redact && config.file.report.redact != Some(false),
+            config_path: args.config.config.clone(),
+            cli_report_dir: args.report_dir.clone(),
+            cli_no_redact: args.no_redact,
         })
     }
 }
@@ -253,6 +290,9 @@ struct Tailer {
     settings: Settings,
     engine: Arc<Engine>,
     observers: Vec<Box<dyn Observer>>,
+    /// The alert engine, rebuilt on SIGHUP.
+    alerts: Option<AlertEngine>,
+    alerts_total: Option<AlertCounter>,
     /// `files` is filled only while writing; the live entries are in
     /// `followers`.
     state: State,
@@ -274,6 +314,8 @@ struct Tailer {
     ignored: HashSet<FileKey>,
     /// Event keys of every path the inputs have named.
     matched_names: HashSet<PathBuf>,
+    /// Paths of followed files found gone (see [`Tailer::check_vanished`]).
+    vanished: HashSet<PathBuf>,
     interval: Tally,
     interval_lines: u64,
     interval_bytes: u64,
@@ -291,7 +333,7 @@ impl Tailer {
     fn start(
         settings: Settings,
         engine: Arc<Engine>,
-        observers: Vec<Box<dyn Observer>>,
+        live: LiveObservers,
     ) -> Result<(Tailer, Receiver<SourceMsg>)> {
         let (state, first_start) = match &settings.state_dir {
             Some(dir) => match checkpoint::load(dir)? {
@@ -317,7 +359,9 @@ impl Tailer {
         let mut tailer = Tailer {
             settings,
             engine,
-            observers,
+            observers: live.others,
+            alerts: live.alerts,
+            alerts_total: live.alerts_total,
             state,
             first_start,
             loaded,
@@ -333,6 +377,7 @@ impl Tailer {
             stdin_done: false,
             ignored: HashSet::new(),
             matched_names: HashSet::new(),
+            vanished: HashSet::new(),
             interval: Tally::default(),
             interval_lines: 0,
             interval_bytes: 0,
@@ -417,9 +462,7 @@ impl Tailer {
                 _ = rescan_request.notify.notified() => self.rescan(false),
                 _ = sigterm.recv() => break,
                 _ = sigint.recv() => break,
-                _ = sighup.recv() => {
-                    eprintln!("errscope: tail: SIGHUP ignored (reloading the config is not supported yet)");
-                }
+                _ = sighup.recv() => self.reload(),
                 _ = shutdown.cancelled() => break,
             }
             let stdin_only = self.settings.patterns.is_empty();
@@ -524,7 +567,7 @@ impl Tailer {
         self.interval.merge(&batch.delta);
         self.interval_lines += batch.volume_lines;
         self.interval_bytes += batch.volume_bytes;
-        for observer in &mut self.observers {
+        for observer in self.all_observers() {
             for event in &batch.events {
                 observer.event(event);
             }
@@ -631,8 +674,12 @@ impl Tailer {
             if !present.contains(id) && !followed.draining && !followed.exited {
                 followed.draining = true;
                 followed.ctl.set_draining(true);
+                if self.vanished.len() < MAX_RELEASED {
+                    self.vanished.insert(PathBuf::from(&followed.entry.path));
+                }
             }
         }
+        self.check_vanished();
         if initial {
             // Checkpointed files not found: their counts are final.
             let unmatched: Vec<FileEntry> = self.loaded.drain().map(|(_, e)| e).collect();
@@ -641,9 +688,109 @@ impl Tailer {
             }
         }
         let watched = self.watched();
-        for observer in &mut self.observers {
+        for observer in self.all_observers() {
             observer.files_watched(watched);
         }
+    }
+
+    /// Names of followed files no longer found there: one that comes back
+    /// as a directory is said once (otherwise the file would just quietly
+    /// stop being followed, and the directory's files start being).
+    fn check_vanished(&mut self) {
+        let mut directories = Vec::new();
+        self.vanished.retain(|path| match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                directories.push(path.display().to_string());
+                false
+            }
+            Ok(_) => false,
+            Err(_) => true,
+        });
+        for path in directories {
+            self.warn(
+                &path,
+                "the followed file was replaced by a directory; what was read of the file stays counted, and files in the directory are followed like those of a directory input",
+            );
+        }
+    }
+
+    /// Every observer: the exporter, the embedder's, then the alert engine.
+    fn all_observers(&mut self) -> impl Iterator<Item = &mut (dyn Observer + 'static)> {
+        self.observers.iter_mut().map(|o| o.as_mut()).chain(
+            self.alerts
+                .iter_mut()
+                .map(|a| a as &mut (dyn Observer + 'static)),
+        )
+    }
+
+    /// SIGHUP: re-reads the config file and applies what can change while
+    /// running: the alert rules and sinks, and the report directory and
+    /// redaction (unless set on the command line). A config that does not
+    /// load or validate is reported and the previous one kept.
+    fn reload(&mut self) {
+        let Some(path) = self.settings.config_path.clone() else {
+            eprintln!("errscope: tail: SIGHUP: no --config to reload; nothing changed");
+            return;
+        };
+        let shown = path.display().to_string();
+        let loaded = Config::load(Some(&path))
+            .map_err(|e| anyhow!(e))
+            .and_then(|config| Ok((crate::alert::alert_parts(&config)?, config)));
+        let (parts, config) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                let message = format!("{e:#}");
+                let message = message
+                    .strip_prefix(&format!("{shown}: "))
+                    .unwrap_or(&message);
+                eprintln!(
+                    "errscope: {shown}: {}; keeping the previous configuration",
+                    message.trim_end()
+                );
+                return;
+            }
+        };
+        let retired: Option<Box<dyn FnOnce() + Send>> = match (self.alerts.as_mut(), parts) {
+            (Some(engine), Some((rules, dispatcher))) => {
+                let mut old = engine.reconfigure(rules, Box::new(dispatcher));
+                Some(Box::new(move || old.finish()))
+            }
+            (None, Some((rules, dispatcher))) => {
+                self.alerts = Some(AlertEngine::new(
+                    rules,
+                    Box::new(dispatcher),
+                    self.alerts_total.clone(),
+                ));
+                None
+            }
+            (Some(_), None) => self
+                .alerts
+                .take()
+                .map(|engine| Box::new(move || drop(engine)) as Box<dyn FnOnce() + Send>),
+            (None, None) => None,
+        };
+        if let Some(retired) = retired {
+            // The previous sinks deliver what they have queued (a dead
+            // webhook may take its retries): not on the counting task.
+            let spawned = std::thread::Builder::new()
+                .name("errscope-retired-sinks".into())
+                .spawn(retired);
+            if let Err(e) = spawned {
+                self.warn(
+                    "alert sinks",
+                    &format!("cannot retire the previous sinks: {e}"),
+                );
+            }
+        }
+        if self.settings.cli_report_dir.is_none() {
+            self.settings.report_dir = config.file.report.dir.clone();
+        }
+        self.settings.redact =
+            !self.settings.cli_no_redact && config.file.report.redact != Some(false);
+        let rules = self.alerts.as_ref().map_or(0, AlertEngine::rule_count);
+        eprintln!(
+            "errscope: reloaded {shown} ({rules} alert rule(s); inputs, [tail], [metrics], [[vendor]] and max_line_bytes take effect on restart)"
+        );
     }
 
     fn watched(&self) -> usize {
@@ -843,7 +990,7 @@ impl Tailer {
     fn tick(&mut self, final_tick: bool) {
         let now = Timestamp::now();
         let watched = self.watched();
-        for observer in &mut self.observers {
+        for observer in self.all_observers() {
             observer.files_watched(watched);
             observer.tick(now, final_tick);
         }

@@ -146,7 +146,7 @@ pub fn load(dir: &Path) -> Result<Option<State>, CheckpointError> {
     let aside = corrupt_name(&path);
     let moved = std::fs::rename(&path, &aside);
     eprintln!(
-        "errscope: warning: {}: unusable checkpoint ({problem}); {}; starting fresh",
+        "errscope: warning: {}: unusable checkpoint ({problem}); {}; counting starts again from zero, and files present now start as on a first start (at their end unless --from-beginning)",
         path.display(),
         match moved {
             Ok(()) => format!("moved aside to {}", aside.display()),

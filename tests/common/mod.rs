@@ -2,6 +2,8 @@
 //! its CSV output into exact counts.
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
