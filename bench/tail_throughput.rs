@@ -32,7 +32,11 @@ struct Probe {
 impl Observer for Probe {
     fn event(&mut self, event: &LiveEvent) {
         // The message carries the writer's send time in µs since `start`.
-        if let Some(sent) = event.message.strip_prefix("t=").and_then(|s| s.parse::<u64>().ok()) {
+        if let Some(sent) = event
+            .message
+            .strip_prefix("t=")
+            .and_then(|s| s.parse::<u64>().ok())
+        {
             let now = self.start.elapsed();
             let sent = Duration::from_micros(sent);
             if let Ok(mut all) = self.latencies.lock() {
@@ -72,7 +76,10 @@ fn line(seq: u64, start: Instant, out: &mut Vec<u8>) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
-    let rate: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let rate: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     for n in 0..FILES {
         std::fs::write(dir.path().join(format!("f{n}.log")), b"").expect("create");
@@ -94,7 +101,11 @@ fn main() {
         max_line_bytes: None,
     };
     let hooks = Hooks {
-        observers: vec![Box::new(Probe { lines: counted.clone(), start, latencies: latencies.clone() })],
+        observers: vec![Box::new(Probe {
+            lines: counted.clone(),
+            start,
+            latencies: latencies.clone(),
+        })],
         shutdown: Some(shutdown.clone()),
     };
     let runner = std::thread::spawn(move || run_with(tail_args, hooks));
@@ -134,7 +145,9 @@ fn main() {
                         seq += 1;
                         n += 1;
                     }
-                    files[(sent / 64 % 2) as usize].write_all(&chunk).expect("write");
+                    files[(sent / 64 % 2) as usize]
+                        .write_all(&chunk)
+                        .expect("write");
                     sent += n;
                 }
                 written.fetch_add(sent, Ordering::Relaxed);
@@ -157,7 +170,11 @@ fn main() {
 
     let mut all = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 * p).ceil() as usize).clamp(1, all.len().max(1)) - 1).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p).ceil() as usize).clamp(1, all.len().max(1)) - 1)
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "{FILES} files, {:.1} s: written {total} lines ({:.0} lines/s); counted {} ({:.0} lines/s over the load, all counted {:.0} ms after the writers stopped); behind at the end of the load: {} lines; error-line latency under load: p50 {:?} p99 {:?} max {:?} ({} samples)",
         load.as_secs_f64(),
