@@ -94,6 +94,10 @@ pub struct Scanner<'e> {
     /// Stream offset of the last record reported broken, so one broken
     /// multi-line record is reported once.
     last_broken_record: Option<u64>,
+    /// Stream offset just past the last line or record whose bodies were
+    /// delivered. A multi-line record is never assembled from before it:
+    /// decoding such a record would find (and count) those bodies again.
+    delivered_to: u64,
 }
 
 impl<'e> Scanner<'e> {
@@ -114,6 +118,7 @@ impl<'e> Scanner<'e> {
             candidate_lines: 0,
             skipping_long_line: false,
             last_broken_record: None,
+            delivered_to: offset,
         }
     }
 
@@ -127,6 +132,7 @@ impl<'e> Scanner<'e> {
         self.candidate_lines = 0;
         self.skipping_long_line = false;
         self.last_broken_record = None;
+        self.delivered_to = offset;
     }
 
     /// Stream offset up to which everything is counted: a checkpoint.
@@ -291,7 +297,9 @@ impl<'e> Scanner<'e> {
                 self.candidate_lines += 1;
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;
-                emit(engine, line, verified, line_no, offset, sink);
+                if emit(engine, line, verified, line_no, offset, sink) {
+                    self.delivered_to = self.base + line_end as u64;
+                }
             } else if hit.key_start >= line_start
                 && looks_like_key(
                     &self.buf[line_start..line_end],
@@ -312,6 +320,7 @@ impl<'e> Scanner<'e> {
                         let outcome = decode_line(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
                             deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+                            self.delivered_to = self.base + record_end as u64;
                             self.lines +=
                                 bytecount::count(&self.buf[line_start..record_end], b'\n') as u64;
                             counted_to = record_end;
@@ -339,7 +348,9 @@ impl<'e> Scanner<'e> {
             from = resume;
         }
         self.lines += bytecount::count(&self.buf[counted_to..data_end], b'\n') as u64;
-        if at_eof && data_end > counted_to.max(self.pos) && self.buf[data_end - 1] != b'\n' {
+        // An unterminated last line counts once, also when a multi-line
+        // record running to the end of the stream consumed it.
+        if at_eof && data_end > self.pos && self.buf[data_end - 1] != b'\n' {
             self.lines += 1;
         }
         self.pos = data_end;
@@ -354,7 +365,13 @@ impl<'e> Scanner<'e> {
         data_end: usize,
         at_eof: bool,
     ) -> Record {
-        let floor = anchor.saturating_sub(MAX_RECORD_BYTES);
+        // Not from before what was already delivered (see `delivered_to`).
+        let delivered = usize::try_from(self.delivered_to.saturating_sub(self.base))
+            .unwrap_or(usize::MAX);
+        let floor = anchor.saturating_sub(MAX_RECORD_BYTES).max(delivered);
+        if floor >= anchor {
+            return Record::None;
+        }
         let Some(open) = enclosing_open(&self.buf[floor..anchor]).map(|i| floor + i) else {
             return Record::None;
         };
@@ -421,15 +438,16 @@ fn emit(
     line_no: u64,
     offset: u64,
     sink: &mut dyn EventSink,
-) {
+) -> bool {
     let outcome = decode_line(line, &engine.vendors, engine.default_year);
     if outcome.decisions.is_empty() {
         if let Some(reason) = outcome.broken {
             sink.skipped(Some(verified.trailing_zeros() as usize), reason);
         }
-        return;
+        return false;
     }
     deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+    true
 }
 
 fn deliver(
@@ -531,6 +549,44 @@ mod tests {
         assert_eq!(sink.skipped, vec![SkipReason::LineTooLong]);
         assert_eq!(sink.errors.len(), 1);
         assert_eq!(stats.lines, 2);
+    }
+
+    /// Found by fuzzing (fuzz/artifacts-regressions/extract/): an
+    /// unclosed `{` before a pretty-printed body made the scanner assemble
+    /// a record around the body already counted (and, when waiting for more
+    /// data, rewind over it), so the body was counted two or three times
+    /// depending on where the reads split the stream.
+    #[test]
+    fn a_body_inside_an_unclosed_brace_is_counted_once_at_any_split() {
+        let input = "026-n\n{\n  {\n    \"status\": 400,\n    \"message\": \"Inkey credentials\",\n    \"code\": 1204,\n    \"response\": null\n}\n2e\": 1200,\n  \"response\": nuco1200,00,\n  ";
+        for split in 0..=input.len() {
+            let engine = engine();
+            let mut scanner = Scanner::new(&engine);
+            let mut sink = Collect::default();
+            scanner.feed(&input.as_bytes()[..split], &mut sink);
+            scanner.feed(&input.as_bytes()[split..], &mut sink);
+            scanner.finish(&mut sink);
+            assert_eq!(sink.errors, vec![("1204".to_string(), 3)], "split {split}");
+            assert_eq!(scanner.stats().lines, 11, "split {split}");
+        }
+        // The same with the enclosing object complete: still one count.
+        let closed = input.replace("nuco1200,00,\n  ", "null\n}\n");
+        let (sink, _) = scan_chunked(closed.as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("1204".to_string(), 3)]);
+    }
+
+    /// Found by fuzzing: a multi-line record running to the end of a
+    /// stream without a final newline left its last line uncounted.
+    #[test]
+    fn a_record_ending_the_stream_counts_its_last_line() {
+        let input = "{\"http_code':\n{'error':{},'http_code':'9','success':False}\"}";
+        for chunk in [1, 7, 1 << 20] {
+            let (_, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(stats.lines, 2, "chunk {chunk}");
+        }
+        let (sink, stats) = scan_chunked(PRETTY_APLOS.trim_end().as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("3002".to_string(), 1)]);
+        assert_eq!(stats.lines, 8);
     }
 
     #[test]
