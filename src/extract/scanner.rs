@@ -94,10 +94,11 @@ pub struct Scanner<'e> {
     /// Stream offset of the last record reported broken, so one broken
     /// multi-line record is reported once.
     last_broken_record: Option<u64>,
-    /// Stream offset just past the last line or record whose bodies were
-    /// delivered. A multi-line record is never assembled from before it:
-    /// decoding such a record would find (and count) those bodies again.
-    delivered_to: u64,
+    /// A multi-line record is never assembled from before this stream
+    /// offset: past the last line or record whose bodies were delivered
+    /// (decoding them again would count them twice), and past the last
+    /// over-long line dropped unseen (whose tail is still in the buffer).
+    record_floor: u64,
 }
 
 impl<'e> Scanner<'e> {
@@ -118,7 +119,7 @@ impl<'e> Scanner<'e> {
             candidate_lines: 0,
             skipping_long_line: false,
             last_broken_record: None,
-            delivered_to: offset,
+            record_floor: offset,
         }
     }
 
@@ -132,7 +133,7 @@ impl<'e> Scanner<'e> {
         self.candidate_lines = 0;
         self.skipping_long_line = false;
         self.last_broken_record = None;
-        self.delivered_to = offset;
+        self.record_floor = offset;
     }
 
     /// Stream offset up to which everything is counted: a checkpoint.
@@ -247,6 +248,7 @@ impl<'e> Scanner<'e> {
                     self.pos += nl + 1;
                     self.lines += 1;
                     self.skipping_long_line = false;
+                    self.record_floor = self.base + self.pos as u64;
                 }
                 None => {
                     self.pos = self.end;
@@ -298,7 +300,7 @@ impl<'e> Scanner<'e> {
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;
                 if emit(engine, line, verified, line_no, offset, sink) {
-                    self.delivered_to = self.base + line_end as u64;
+                    self.record_floor = self.base + line_end as u64;
                 }
             } else if hit.key_start >= line_start
                 && looks_like_key(
@@ -320,7 +322,7 @@ impl<'e> Scanner<'e> {
                         let outcome = decode_line(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
                             deliver(outcome.decisions, outcome.time, line_no, offset, sink);
-                            self.delivered_to = self.base + record_end as u64;
+                            self.record_floor = self.base + record_end as u64;
                             self.lines +=
                                 bytecount::count(&self.buf[line_start..record_end], b'\n') as u64;
                             counted_to = record_end;
@@ -365,10 +367,10 @@ impl<'e> Scanner<'e> {
         data_end: usize,
         at_eof: bool,
     ) -> Record {
-        // Not from before what was already delivered (see `delivered_to`).
-        let delivered = usize::try_from(self.delivered_to.saturating_sub(self.base))
+        // Not from before `record_floor`.
+        let floor_at = usize::try_from(self.record_floor.saturating_sub(self.base))
             .unwrap_or(usize::MAX);
-        let floor = anchor.saturating_sub(MAX_RECORD_BYTES).max(delivered);
+        let floor = anchor.saturating_sub(MAX_RECORD_BYTES).max(floor_at);
         if floor >= anchor {
             return Record::None;
         }
@@ -627,6 +629,14 @@ mod tests {
         for chunk in [1, 1000, 4097, 1 << 20] {
             let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
             assert_eq!(sink.errors, vec![("1200".to_string(), 6)], "chunk {chunk}");
+            assert_eq!(stats.lines, 6, "chunk {chunk}");
+        }
+        // The record opens at the end of the over-long line: a reader that
+        // dropped the line must not assemble it from the line's tail.
+        let input = format!("{long} {{\n  \"status\": 400,\n  \"message\": \"m\",\n  \"code\": 1200,\n  \"response\": null\n}}\n");
+        for chunk in [1, 1000, 4097, 1 << 20] {
+            let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(sink.errors, vec![], "chunk {chunk}");
             assert_eq!(stats.lines, 6, "chunk {chunk}");
         }
     }
