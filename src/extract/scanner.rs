@@ -26,6 +26,8 @@ const LOOK_BEHIND: usize = 64 * 1024;
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 /// Default cap on one line; longer lines are skipped and counted.
 pub const DEFAULT_MAX_LINE: usize = 1024 * 1024;
+/// The largest line cap accepted (the scanner's buffer is sized by it).
+pub const MAX_LINE_LIMIT: usize = 1024 * 1024 * 1024;
 
 /// What the scanner needs: vendors, their pre-filter, limits.
 #[derive(Debug, Clone)]
@@ -45,7 +47,7 @@ impl Engine {
         Ok(Engine {
             prefilter: Prefilter::new(&vendors)?,
             vendors,
-            max_line: max_line.max(1024),
+            max_line: max_line.clamp(1024, MAX_LINE_LIMIT),
             default_year: Timestamp::now()
                 .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                 .year(),
