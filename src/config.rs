@@ -214,7 +214,10 @@ mod tests {
         let config = Config::parse("max_line_bytes = 1073741824\n", "c.toml").unwrap();
         assert_eq!(config.engine(None).unwrap().max_line, MAX_LINE_LIMIT);
         let engine = config.engine(Some(usize::MAX)).unwrap();
-        assert_eq!(engine.max_line, MAX_LINE_LIMIT, "the command line is capped too");
+        assert_eq!(
+            engine.max_line, MAX_LINE_LIMIT,
+            "the command line is capped too"
+        );
     }
 
     #[test]

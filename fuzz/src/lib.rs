@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use errscope::config::Config;
 use errscope::extract::line::decode_line;
-use errscope::extract::scanner::{Engine, Event, EventSink, ScanStats, Scanner};
+use errscope::extract::scanner::{Engine, Event, EventSink, ScanStats, Scanner, MAX_LINE_LIMIT};
 use errscope::extract::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
 use errscope::extract::timestamp;
 use errscope::vendor::{Decision, SkipReason, VendorSet};
@@ -26,8 +26,8 @@ const MAX_LINE: usize = 1024;
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let mut engine = Engine::new(VendorSet::builtin().expect("built-in vendors"), MAX_LINE)
-            .expect("engine");
+        let mut engine =
+            Engine::new(VendorSet::builtin().expect("built-in vendors"), MAX_LINE).expect("engine");
         engine.default_year = YEAR;
         engine
     })
@@ -111,7 +111,11 @@ pub fn check_extract(data: &[u8]) {
         (parts_stats.bytes, parts_stats.lines),
         "bytes/lines differ when the stream is split at {split}"
     );
-    assert_eq!(whole_stats.bytes, stream.len() as u64, "bytes not all counted");
+    assert_eq!(
+        whole_stats.bytes,
+        stream.len() as u64,
+        "bytes not all counted"
+    );
     assert_eq!(
         whole_stats.lines,
         expected_lines(stream),
@@ -223,7 +227,9 @@ pub fn check_config(data: &[u8]) {
         return;
     };
     if let Ok(config) = Config::parse(text, "fuzz.toml") {
-        config.engine(None).expect("parse validated the engine");
+        let engine = config.engine(None).expect("parse validated the engine");
+        // The scanner sizes its buffer by the cap: it must stay bounded.
+        assert!(engine.max_line <= MAX_LINE_LIMIT);
         config.alerts().expect("parse validated the alerts");
     }
 }

@@ -370,8 +370,8 @@ impl<'e> Scanner<'e> {
         at_eof: bool,
     ) -> Record {
         // Not from before `record_floor`.
-        let floor_at = usize::try_from(self.record_floor.saturating_sub(self.base))
-            .unwrap_or(usize::MAX);
+        let floor_at =
+            usize::try_from(self.record_floor.saturating_sub(self.base)).unwrap_or(usize::MAX);
         let floor = anchor.saturating_sub(MAX_RECORD_BYTES).max(floor_at);
         if floor >= anchor {
             return Record::None;
