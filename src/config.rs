@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::alert::config::{AlertRuleSpec, AlertSetup, SinksSpec};
-use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE};
+use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
 use crate::vendor::{VendorSet, VendorSpec};
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +114,12 @@ impl Config {
             path: shown.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+        if let Some(max) = file.max_line_bytes.filter(|&max| max > MAX_LINE_LIMIT) {
+            return Err(ConfigError::Invalid {
+                path: shown.to_owned(),
+                message: format!("`max_line_bytes` = {max}: at most {MAX_LINE_LIMIT} (1 GiB)"),
+            });
+        }
         let config = Config { path: None, file };
         let invalid = |message: String| ConfigError::Invalid {
             path: shown.to_owned(),
@@ -251,6 +257,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("acme") && err.contains("shape"), "{err}");
+    }
+
+    /// A cap the scanner cannot size its buffer for was accepted here and
+    /// made `scan` panic (overflow) once per worker.
+    #[test]
+    fn huge_max_line_bytes_is_refused() {
+        let err = Config::parse("max_line_bytes = 18446744073709551615\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_line_bytes"), "{err}");
+        let config = Config::parse("max_line_bytes = 1073741824\n", "c.toml").unwrap();
+        assert_eq!(config.engine(None).unwrap().max_line, MAX_LINE_LIMIT);
+        let engine = config.engine(Some(usize::MAX)).unwrap();
+        assert_eq!(
+            engine.max_line, MAX_LINE_LIMIT,
+            "the command line is capped too"
+        );
     }
 
     #[test]

@@ -27,6 +27,8 @@ const LOOK_BEHIND: usize = 64 * 1024;
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 /// Default cap on one line; longer lines are skipped and counted.
 pub const DEFAULT_MAX_LINE: usize = 1024 * 1024;
+/// The largest line cap accepted (the scanner's buffer is sized by it).
+pub const MAX_LINE_LIMIT: usize = 1024 * 1024 * 1024;
 
 /// What the scanner needs: vendors, their pre-filter, limits.
 #[derive(Debug, Clone)]
@@ -46,7 +48,7 @@ impl Engine {
         Ok(Engine {
             prefilter: Prefilter::new(&vendors)?,
             vendors,
-            max_line: max_line.max(1024),
+            max_line: max_line.clamp(1024, MAX_LINE_LIMIT),
             default_year: Timestamp::now()
                 .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                 .year(),
@@ -95,6 +97,11 @@ pub struct Scanner<'e> {
     /// Stream offset of the last record reported broken, so one broken
     /// multi-line record is reported once.
     last_broken_record: Option<u64>,
+    /// A multi-line record is never assembled from before this stream
+    /// offset: past the last line or record whose bodies were delivered
+    /// (decoding them again would count them twice), and past the last
+    /// over-long line dropped unseen (whose tail is still in the buffer).
+    record_floor: u64,
 }
 
 impl<'e> Scanner<'e> {
@@ -115,6 +122,7 @@ impl<'e> Scanner<'e> {
             candidate_lines: 0,
             skipping_long_line: false,
             last_broken_record: None,
+            record_floor: offset,
         }
     }
 
@@ -128,6 +136,7 @@ impl<'e> Scanner<'e> {
         self.candidate_lines = 0;
         self.skipping_long_line = false;
         self.last_broken_record = None;
+        self.record_floor = offset;
     }
 
     /// Stream offset up to which everything is counted: a checkpoint.
@@ -242,6 +251,7 @@ impl<'e> Scanner<'e> {
                     self.pos += nl + 1;
                     self.lines += 1;
                     self.skipping_long_line = false;
+                    self.record_floor = self.base + self.pos as u64;
                 }
                 None => {
                     self.pos = self.end;
@@ -288,6 +298,7 @@ impl<'e> Scanner<'e> {
                                 self.base + start as u64,
                                 sink,
                             );
+                            self.record_floor = self.base + end as u64;
                         } else if let Some(reason) = outcome.broken {
                             sink.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
                         }
@@ -326,7 +337,9 @@ impl<'e> Scanner<'e> {
                 self.candidate_lines += 1;
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;
-                emit(engine, line, verified, line_no, offset, sink);
+                if emit(engine, line, verified, line_no, offset, sink) {
+                    self.record_floor = self.base + line_end as u64;
+                }
             } else if hit.key_start >= line_start
                 && looks_like_key(
                     &self.buf[line_start..line_end],
@@ -347,6 +360,7 @@ impl<'e> Scanner<'e> {
                         let outcome = decode_line(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
                             deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+                            self.record_floor = self.base + record_end as u64;
                             self.lines +=
                                 bytecount::count(&self.buf[line_start..record_end], b'\n') as u64;
                             counted_to = record_end;
@@ -374,7 +388,9 @@ impl<'e> Scanner<'e> {
             from = resume;
         }
         self.lines += bytecount::count(&self.buf[counted_to..data_end], b'\n') as u64;
-        if at_eof && data_end > counted_to.max(self.pos) && self.buf[data_end - 1] != b'\n' {
+        // An unterminated last line counts once, also when a multi-line
+        // record running to the end of the stream consumed it.
+        if at_eof && data_end > self.pos && self.buf[data_end - 1] != b'\n' {
             self.lines += 1;
         }
         self.pos = data_end;
@@ -393,9 +409,12 @@ impl<'e> Scanner<'e> {
     ) -> Record {
         const MAX_PARTS: usize = 256;
         let budget = self.engine.max_line;
+        // Parts already counted (before `record_floor`) are not joined again.
+        let floor_at =
+            usize::try_from(self.record_floor.saturating_sub(self.base)).unwrap_or(usize::MAX);
         let mut first = line_start;
         let mut parts = 0;
-        while first > 0 && parts < MAX_PARTS && line_end - first <= budget {
+        while first > floor_at && parts < MAX_PARTS && line_end - first <= budget {
             let prev_start = memrchr(b'\n', &self.buf[..first - 1]).map_or(0, |i| i + 1);
             if !docker::is_partial(&self.buf[prev_start..first - 1]) {
                 break;
@@ -444,13 +463,32 @@ impl<'e> Scanner<'e> {
         data_end: usize,
         at_eof: bool,
     ) -> Record {
-        let floor = anchor.saturating_sub(MAX_RECORD_BYTES);
+        // Not from before `record_floor`.
+        let floor_at =
+            usize::try_from(self.record_floor.saturating_sub(self.base)).unwrap_or(usize::MAX);
+        let floor = anchor.saturating_sub(MAX_RECORD_BYTES).max(floor_at);
+        if floor >= anchor {
+            return Record::None;
+        }
         let Some(open) = enclosing_open(&self.buf[floor..anchor]).map(|i| floor + i) else {
             return Record::None;
         };
         let open_line = memrchr(b'\n', &self.buf[..open]).map_or(0, |i| i + 1);
         let limit = (open + MAX_RECORD_BYTES).min(data_end);
         match find_close(&self.buf[..limit], open, b"\"") {
+            // A record holding a line over the cap is passed over, as the
+            // line itself would be: a reader whose reads split that line
+            // drops it (and the look-behind before it) unseen.
+            Some(close)
+                if close >= line_start
+                    && has_long_line(
+                        &self.buf[open_line..data_end],
+                        close - open_line,
+                        self.engine.max_line,
+                    ) =>
+            {
+                Record::None
+            }
             Some(close) if close >= line_start => Record::Found {
                 start: open_line,
                 end: close,
@@ -487,6 +525,20 @@ enum Record {
 
 fn nonempty<T>(items: Vec<T>) -> Option<Vec<T>> {
     (!items.is_empty()).then_some(items)
+}
+
+/// Whether a line of `text` (from its start through the line holding
+/// `text[last]`) is longer than `max_line`.
+fn has_long_line(text: &[u8], last: usize, max_line: usize) -> bool {
+    let end = memchr(b'\n', &text[last..]).map_or(text.len(), |i| last + i);
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', &text[..end]).chain([end]) {
+        if nl - start > max_line {
+            return true;
+        }
+        start = nl + 1;
+    }
+    false
 }
 
 /// Index of the unmatched `{` nearest the end of `text`.
@@ -528,15 +580,16 @@ fn emit(
     line_no: u64,
     offset: u64,
     sink: &mut dyn EventSink,
-) {
+) -> bool {
     let outcome = decode_line(line, &engine.vendors, engine.default_year);
     if outcome.decisions.is_empty() {
         if let Some(reason) = outcome.broken {
             sink.skipped(Some(verified.trailing_zeros() as usize), reason);
         }
-        return;
+        return false;
     }
     deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+    true
 }
 
 fn deliver(
@@ -638,6 +691,67 @@ mod tests {
         assert_eq!(sink.skipped, vec![SkipReason::LineTooLong]);
         assert_eq!(sink.errors.len(), 1);
         assert_eq!(stats.lines, 2);
+    }
+
+    /// Found by fuzzing (fuzz/artifacts-regressions/extract/): an
+    /// unclosed `{` before a pretty-printed body made the scanner assemble
+    /// a record around the body already counted (and, when waiting for more
+    /// data, rewind over it), so the body was counted two or three times
+    /// depending on where the reads split the stream.
+    #[test]
+    fn a_body_inside_an_unclosed_brace_is_counted_once_at_any_split() {
+        let input = "026-n\n{\n  {\n    \"status\": 400,\n    \"message\": \"Inkey credentials\",\n    \"code\": 1204,\n    \"response\": null\n}\n2e\": 1200,\n  \"response\": nuco1200,00,\n  ";
+        for split in 0..=input.len() {
+            let engine = engine();
+            let mut scanner = Scanner::new(&engine);
+            let mut sink = Collect::default();
+            scanner.feed(&input.as_bytes()[..split], &mut sink);
+            scanner.feed(&input.as_bytes()[split..], &mut sink);
+            scanner.finish(&mut sink);
+            assert_eq!(sink.errors, vec![("1204".to_string(), 3)], "split {split}");
+            assert_eq!(scanner.stats().lines, 11, "split {split}");
+        }
+        // The same with the enclosing object complete: still one count.
+        let closed = input.replace("nuco1200,00,\n  ", "null\n}\n");
+        let (sink, _) = scan_chunked(closed.as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("1204".to_string(), 3)]);
+    }
+
+    /// Found by fuzzing: a multi-line record running to the end of a
+    /// stream without a final newline left its last line uncounted.
+    #[test]
+    fn a_record_ending_the_stream_counts_its_last_line() {
+        let input = "{\"http_code':\n{'error':{},'http_code':'9','success':False}\"}";
+        for chunk in [1, 7, 1 << 20] {
+            let (_, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(stats.lines, 2, "chunk {chunk}");
+        }
+        let (sink, stats) = scan_chunked(PRETTY_APLOS.trim_end().as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("3002".to_string(), 1)]);
+        assert_eq!(stats.lines, 8);
+    }
+
+    /// Found by fuzzing: a pretty-printed record holding a line over the
+    /// cap was decoded when its reads kept that line whole, and missed when
+    /// a read boundary inside the line made the scanner drop it, so the
+    /// count depended on read sizes. Such records are now passed over.
+    #[test]
+    fn a_record_with_an_over_long_line_is_passed_over_at_any_chunking() {
+        let long = "x".repeat(5000);
+        let input = format!("{{\n  \"version\": \"v2_0_0\", \"pad\": \"{long}\",\n  \"status\": 422,\n  \"exception\": {{\"message\": \"m\", \"code\": 3002}}\n}}\n{OCROLUS}\n");
+        for chunk in [1, 1000, 4097, 1 << 20] {
+            let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(sink.errors, vec![("1200".to_string(), 6)], "chunk {chunk}");
+            assert_eq!(stats.lines, 6, "chunk {chunk}");
+        }
+        // The record opens at the end of the over-long line: a reader that
+        // dropped the line must not assemble it from the line's tail.
+        let input = format!("{long} {{\n  \"status\": 400,\n  \"message\": \"m\",\n  \"code\": 1200,\n  \"response\": null\n}}\n");
+        for chunk in [1, 1000, 4097, 1 << 20] {
+            let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(sink.errors, vec![], "chunk {chunk}");
+            assert_eq!(stats.lines, 6, "chunk {chunk}");
+        }
     }
 
     #[test]

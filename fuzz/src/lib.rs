@@ -1,0 +1,235 @@
+//! The invariants the fuzz targets check, one function per target.
+//!
+//! This file is shared: the fuzz targets call it through this crate, and
+//! the main crate's `tests/fuzz_regressions.rs` includes it with `#[path]`
+//! to replay the committed corpora and every regression input on each
+//! `cargo test`. It may only use what both sides have: `errscope`,
+//! `serde_json`, `jiff` and std.
+
+use std::sync::OnceLock;
+
+use errscope::config::Config;
+use errscope::extract::line::decode_line;
+use errscope::extract::scanner::{Engine, Event, EventSink, ScanStats, Scanner, MAX_LINE_LIMIT};
+use errscope::extract::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
+use errscope::extract::timestamp;
+use errscope::vendor::{Decision, SkipReason, VendorSet};
+use jiff::Timestamp;
+use serde_json::Value;
+
+/// Year given to formats without one; fixed so runs reproduce.
+const YEAR: i16 = 2026;
+/// The scanner's line cap in the extract target: the smallest the engine
+/// allows, so fuzz-sized inputs reach the long-line paths.
+const MAX_LINE: usize = 1024;
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut engine =
+            Engine::new(VendorSet::builtin().expect("built-in vendors"), MAX_LINE).expect("engine");
+        engine.default_year = YEAR;
+        engine
+    })
+}
+
+/// One counted error, with everything a report or checkpoint keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub vendor: usize,
+    pub code: String,
+    pub status: Option<u16>,
+    pub message: String,
+    pub time: Option<Timestamp>,
+    pub line: u64,
+    pub offset: u64,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Collected {
+    pub errors: Vec<Counted>,
+    pub skipped: Vec<(Option<usize>, SkipReason)>,
+}
+
+impl EventSink for Collected {
+    fn error(&mut self, event: &Event<'_>) {
+        self.errors.push(Counted {
+            vendor: event.error.vendor,
+            code: event.error.code.clone(),
+            status: event.error.status,
+            message: event.error.message.clone(),
+            time: event.time,
+            line: event.line,
+            offset: event.offset,
+        });
+    }
+    fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
+        self.skipped.push((vendor, reason));
+    }
+}
+
+/// Feeds `pieces` one after the other, then finishes the stream.
+pub fn scan_pieces(pieces: &[&[u8]]) -> (Collected, ScanStats) {
+    let mut scanner = Scanner::new(engine());
+    let mut sink = Collected::default();
+    for piece in pieces {
+        scanner.feed(piece, &mut sink);
+    }
+    scanner.finish(&mut sink);
+    (sink, scanner.stats())
+}
+
+/// Lines in `data` as `wc -l` counts them, plus an unterminated last line.
+fn expected_lines(data: &[u8]) -> u64 {
+    let newlines = data.iter().filter(|&&b| b == b'\n').count() as u64;
+    newlines + u64::from(data.last().is_some_and(|&b| b != b'\n'))
+}
+
+/// `extract`: the first two bytes choose a split point, the rest is a log
+/// stream. Scanning it whole and in two pieces must count the same errors
+/// (same vendor, code, status, message, time, line and offset), the same
+/// lines and bytes; `decode_line` on the same bytes must not panic.
+pub fn check_extract(data: &[u8]) {
+    let (split, stream) = match data {
+        [a, b, rest @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), rest),
+        _ => (0, data),
+    };
+    let split = split % (stream.len() + 1);
+
+    let (whole, whole_stats) = scan_pieces(&[stream]);
+    let (parts, parts_stats) = scan_pieces(&[&stream[..split], &stream[split..]]);
+
+    assert_eq!(
+        whole.errors, parts.errors,
+        "errors differ when the stream is split at {split}"
+    );
+    // `candidate_lines` is a diagnostic of the scanner's own work (a record
+    // re-read after more data arrived counts again); bytes and lines are
+    // what checkpoints and reports rely on.
+    assert_eq!(
+        (whole_stats.bytes, whole_stats.lines),
+        (parts_stats.bytes, parts_stats.lines),
+        "bytes/lines differ when the stream is split at {split}"
+    );
+    assert_eq!(
+        whole_stats.bytes,
+        stream.len() as u64,
+        "bytes not all counted"
+    );
+    assert_eq!(
+        whole_stats.lines,
+        expected_lines(stream),
+        "lines miscounted"
+    );
+    let vendors = engine().vendors.vendors().len();
+    for error in &whole.errors {
+        assert!(error.vendor < vendors);
+        assert!(!error.code.is_empty(), "empty code counted");
+        assert!(error.line >= 1 && error.line <= whole_stats.lines.max(1));
+        assert!(error.offset < stream.len() as u64);
+    }
+
+    let outcome = decode_line(stream, &engine().vendors, YEAR);
+    check_decisions(&outcome.decisions, vendors);
+}
+
+fn check_decisions(decisions: &[Decision], vendors: usize) {
+    for decision in decisions {
+        match decision {
+            Decision::Error(e) => {
+                assert!(e.vendor < vendors);
+                assert!(!e.code.is_empty(), "empty code decoded");
+                assert!(e.message.chars().count() <= 513, "message not capped");
+            }
+            Decision::Skipped { vendor, .. } => assert!(*vendor < vendors),
+        }
+    }
+}
+
+/// `decode`: JSON objects (at any nesting) go to `VendorSet::decode`; the
+/// raw bytes go through the span helpers, which must not panic and must
+/// return in-bounds results.
+pub fn check_decode(data: &[u8]) {
+    let vendors = &engine().vendors;
+    if let Ok(value) = serde_json::from_slice::<Value>(data) {
+        let mut decisions = Vec::new();
+        let mut stack = vec![&value];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(obj) => {
+                    decisions.extend(vendors.decode(obj));
+                    stack.extend(obj.values());
+                }
+                Value::Array(items) => stack.extend(items),
+                other => {
+                    let _ = timestamp::from_json_value(other, YEAR);
+                }
+            }
+        }
+        check_decisions(&decisions, vendors.vendors().len());
+    }
+
+    let json = python_repr_to_json(data);
+    if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&json) {
+        check_decisions(
+            &vendors.decode(&obj).into_iter().collect::<Vec<_>>(),
+            vendors.vendors().len(),
+        );
+    }
+
+    let (decoded, used) = unescape_json_string(data);
+    assert!(used <= data.len(), "unescape used {used} of {}", data.len());
+    assert!(
+        used == data.len() || data[used] == b'"',
+        "unescape stopped at {used}, not at a quote"
+    );
+    assert!(decoded.len() <= data.len() * 3, "unescape grew the text");
+
+    let opens = data
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'{')
+        .map(|(i, _)| i)
+        .take(8);
+    for start in opens.chain([0, data.len()]) {
+        for quotes in [&b"\""[..], b"'\"", b""] {
+            if let Some(close) = find_close(data, start, quotes) {
+                assert!(close >= start && close < data.len());
+                assert_eq!(data[close], b'}', "find_close({start}) gave a non-brace");
+            }
+        }
+        let ws = skip_ws(data, start);
+        assert!(ws >= start && ws <= data.len().max(start));
+    }
+}
+
+/// `timestamp`: every parser, on bytes and on text, must not panic.
+pub fn check_timestamp(data: &[u8]) {
+    for year in [YEAR, 2024] {
+        let _ = timestamp::from_line_prefix(data, year);
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = timestamp::from_str(text, YEAR);
+    let _ = timestamp::from_json_value(&Value::String(text.to_owned()), YEAR);
+    let _ = timestamp::parse_duration(text);
+    let now = Timestamp::from_second(1_763_633_702).expect("fixed now");
+    for now in [now, Timestamp::MIN, Timestamp::MAX] {
+        let _ = timestamp::parse_bound(text, now);
+    }
+}
+
+/// `config`: any text either loads or is refused with an error; a loaded
+/// config builds its engine and alert rules.
+pub fn check_config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(config) = Config::parse(text, "fuzz.toml") {
+        let engine = config.engine(None).expect("parse validated the engine");
+        // The scanner sizes its buffer by the cap: it must stay bounded.
+        assert!(engine.max_line <= MAX_LINE_LIMIT);
+        config.alerts().expect("parse validated the alerts");
+    }
+}
