@@ -3,18 +3,18 @@
 //! asserts on timing: waits are deadlines with polling.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_errscope");
-const DEADLINE: Duration = Duration::from_secs(20);
+mod common;
+
+use common::live::LiveTail as Tail;
 
 fn error_line(tag: &str, seq: u64) -> String {
     format!(
@@ -26,162 +26,6 @@ fn noise_line(tag: &str, seq: u64) -> String {
     format!(
         "2026-11-20 10:15:02,124 INFO {tag} seq={seq} request done status=200 response time 3ms\n"
     )
-}
-
-/// A running `errscope tail` whose stdout (NDJSON summaries) is collected.
-struct Tail {
-    child: Child,
-    summaries: Arc<Mutex<Vec<Value>>>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Tail {
-    fn start(args: &[String]) -> Tail {
-        let mut child = Command::new(BIN)
-            .arg("tail")
-            .args(["--format", "ndjson", "--interval", "200ms"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start errscope tail");
-        let summaries = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = summaries.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let doc: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-                sink.lock().unwrap().push(doc);
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let tail = Tail {
-            child,
-            summaries,
-            stderr,
-        };
-        // The first summary comes after the initial listing.
-        tail.wait_until("the first summary", || tail.last().is_some());
-        tail
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn last(&self) -> Option<Value> {
-        self.summaries.lock().unwrap().last().cloned()
-    }
-
-    fn total_errors(&self) -> u64 {
-        self.last()
-            .and_then(|s| s["total"]["errors"].as_u64())
-            .unwrap_or(0)
-    }
-
-    fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
-        let start = Instant::now();
-        while !done() {
-            if start.elapsed() > DEADLINE {
-                panic!(
-                    "timed out waiting for {what}; last summary: {:?}; stderr: {}",
-                    self.last(),
-                    self.stderr.lock().unwrap()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn wait_total(&self, errors: u64) {
-        self.wait_until(&format!("{errors} errors"), || {
-            self.total_errors() == errors
-        });
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.pid().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{name}");
-    }
-
-    /// SIGTERM, wait for the exit; the exit status, the final summary and
-    /// how long the exit took.
-    fn terminate(mut self) -> (ExitStatus, Value, Duration) {
-        let sent = Instant::now();
-        self.signal("TERM");
-        let status = self.wait_exit();
-        let took = sent.elapsed();
-        // The reader thread may still be on the last line.
-        let start = Instant::now();
-        loop {
-            let last = self.last().unwrap();
-            if last["final"] == true || start.elapsed() > Duration::from_secs(5) {
-                return (status, last, took);
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn kill9(mut self) {
-        self.signal("KILL");
-        self.wait_exit();
-    }
-
-    fn wait_exit(&mut self) -> ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            if start.elapsed() > DEADLINE {
-                let _ = self.child.kill();
-                panic!(
-                    "errscope did not exit; stderr: {}",
-                    self.stderr.lock().unwrap()
-                );
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Paths of the files the process holds open under `dir`.
-    fn open_files(&self, dir: &Path) -> Vec<String> {
-        let Ok(entries) = fs::read_dir(format!("/proc/{}/fd", self.pid())) else {
-            return Vec::new();
-        };
-        let dir = dir.display().to_string();
-        entries
-            .filter_map(|e| fs::read_link(e.ok()?.path()).ok())
-            .map(|p| p.display().to_string())
-            .filter(|p| p.starts_with(&dir))
-            .collect()
-    }
-}
-
-impl Drop for Tail {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn append(path: &Path, text: &str) {
@@ -505,12 +349,12 @@ fn sigterm_flushes_and_partial_lines_wait_for_their_newline() {
     let (head, rest) = line.split_at(40);
     append(&log, head);
     thread::sleep(Duration::from_millis(300));
-    let (status, last, took) = tail.terminate();
+    let (status, last, finished) = tail.terminate();
     assert!(status.success(), "{status}");
     assert_eq!(last["type"], "summary");
     assert_eq!(last["final"], true);
     assert_eq!(last["total"]["errors"], 2);
-    eprintln!("SIGTERM to exit: {took:?}");
+    eprintln!("SIGTERM to exit: {:?}", finished.took);
     let saved: Value =
         serde_json::from_slice(&fs::read(state.join("tail-state.json")).unwrap()).unwrap();
     let size = fs::metadata(&log).unwrap().len();
@@ -564,9 +408,8 @@ fn corrupt_checkpoint_is_moved_aside() {
     fs::write(state.join("tail-state.json"), b"{\"version\":1,\"files\":[").unwrap();
     append(&log, &error_line("x", 1));
     let tail = Tail::start(&[s(&log), "--state-dir".into(), s(&state)]);
-    let stderr = tail.stderr.clone();
-    let (status, _, _) = tail.terminate();
-    let stderr = stderr.lock().unwrap().clone();
+    let (status, _, finished) = tail.terminate();
+    let stderr = finished.stderr;
     assert!(
         stderr.contains("tail-state.json") && stderr.contains("moved aside"),
         "{stderr}"

@@ -131,6 +131,24 @@ impl LiveTail {
         }
     }
 
+    /// Errors counted so far (the last summary's total).
+    pub fn total_errors(&self) -> u64 {
+        self.total("errors")
+    }
+
+    /// Until the total is exactly `errors` errors.
+    pub fn wait_total(&self, errors: u64) {
+        self.wait_until(&format!("{errors} errors in total"), || {
+            self.total_errors() == errors
+        });
+    }
+
+    /// SIGKILL: no flush, no final checkpoint — a crash.
+    pub fn kill9(mut self) {
+        self.signal("KILL");
+        let _ = self.wait_exit();
+    }
+
     /// Until the totals are exactly `errors` errors in `lines` lines.
     pub fn wait_totals(&self, errors: u64, lines: u64) {
         self.wait_until(&format!("{errors} errors in {lines} lines"), || {
@@ -149,8 +167,10 @@ impl LiveTail {
     /// SIGTERM, wait (deadline) for the exit and for stdout and stderr to
     /// be read to their end; the status and the final summary.
     pub fn terminate(mut self) -> (ExitStatus, Value, Finished) {
+        let asked = Instant::now();
         self.signal("TERM");
         let status = self.wait_exit();
+        let took = asked.elapsed();
         for reader in self.readers.drain(..) {
             let _ = reader.join();
         }
@@ -165,6 +185,7 @@ impl LiveTail {
         let finished = Finished {
             docs,
             stderr: self.stderr(),
+            took,
         };
         (status, last, finished)
     }
@@ -208,6 +229,8 @@ impl Drop for LiveTail {
 pub struct Finished {
     pub docs: Vec<Value>,
     pub stderr: String,
+    /// From SIGTERM to the exit.
+    pub took: Duration,
 }
 
 impl Finished {
