@@ -3,10 +3,12 @@
 //! with a raw GET, checks the numbers, and runs `promtool check metrics` on
 //! the body when `promtool` is on PATH.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+mod common;
 
 use errscope::aggregate::live::{LiveEvent, Observer};
 use errscope::output::metrics::{serve, Metrics};
@@ -15,25 +17,14 @@ use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 fn get(addr: SocketAddr, path: &str, accept: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a header block");
+    let (head, body) = common::http_get(addr, path, accept);
     assert!(
         !head
             .to_ascii_lowercase()
             .contains("transfer-encoding: chunked"),
         "{head}"
     );
-    (head.to_owned(), body.to_owned())
+    (head, body)
 }
 
 fn event(

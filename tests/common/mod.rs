@@ -122,3 +122,21 @@ pub fn python_repr(value: &serde_json::Value) -> String {
         ),
     }
 }
+
+/// A plain HTTP/1.1 GET over a raw socket: (header block, body).
+pub fn http_get(addr: std::net::SocketAddr, path: &str, accept: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a header block");
+    (head.to_owned(), body.to_owned())
+}
