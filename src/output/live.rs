@@ -178,7 +178,7 @@ pub fn write_summary(
                 if summary.total.errors() == 1 { "" } else { "s" },
                 summary.total.lines
             )?;
-            write_lines(out, &total_top, "new ")?;
+            write_lines(out, &total_top, " new")?;
             if summary.total.skipped_total() > 0 {
                 writeln!(
                     out,
@@ -191,7 +191,9 @@ pub fn write_summary(
     }
 }
 
-fn write_lines(out: &mut dyn Write, lines: &[Line], change_label: &str) -> io::Result<()> {
+/// `change_suffix` follows the signed change (` new` for the totals: what
+/// the last interval added).
+fn write_lines(out: &mut dyn Write, lines: &[Line], change_suffix: &str) -> io::Result<()> {
     let width = |f: &dyn Fn(&Line) -> usize| lines.iter().map(f).max().unwrap_or(0);
     let vw = width(&|l| l.vendor.len());
     let cw = width(&|l| l.code.chars().count());
@@ -203,23 +205,16 @@ fn write_lines(out: &mut dyn Write, lines: &[Line], change_label: &str) -> io::R
             .unwrap_or_else(|| "-".into());
         writeln!(
             out,
-            "  {:<vw$}  {:<cw$}  {:>3}  {:>nw$}  ({change_label}{:+})  {}",
+            "  {:<vw$}  {:<cw$}  {:>3}  {:>nw$}  ({:+}{change_suffix})  {}",
             l.vendor,
             l.code,
             status,
             l.count,
             l.change,
-            shorten(&l.description, 60),
+            super::shorten(&l.description, 60),
         )?;
     }
     Ok(())
-}
-
-fn shorten(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
-        None => text.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ fn write_table(
 /// carry them whole.
 const TABLE_DESCRIPTION_CHARS: usize = 60;
 
-fn shorten(text: &str, max_chars: usize) -> String {
+pub(crate) fn shorten(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
         None => text.to_owned(),
