@@ -149,7 +149,7 @@ impl Prefilter {
                         continue;
                     };
                     let opened = begin > 0 && matches!(haystack[begin - 1], b'"' | b'\'');
-                    if opened && haystack[begin..start] == anchor.key[..anchor.offset] {
+                    if opened && same_bytes(&haystack[begin..start], &anchor.key[..anchor.offset]) {
                         vendors |= anchor.vendors;
                         key_start = begin;
                     }
@@ -184,6 +184,13 @@ impl Prefilter {
         }
         verified
     }
+}
+
+/// Equality of the few bytes of a key before its literal: an inlined loop
+/// beats a call to `memcmp` for these 1-10 bytes on every hit.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The shortest literal searched for: shorter ones match too often.
