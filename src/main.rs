@@ -1,4 +1,5 @@
 //! The errscope binary: parses the command line and hands over to a command.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
