@@ -456,3 +456,53 @@ fn rotated_names_matched_too_are_not_counted_twice() {
     assert!(status.success());
     assert_eq!(last["total"]["errors"], log.errors);
 }
+
+/// `-` follows standard input through the same pipeline; its unfinished
+/// last line counts when the input ends, and with stdin as the only source
+/// the run ends there with a final summary.
+#[test]
+fn stdin_is_a_source() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_errscope"))
+        .args(["tail", "-", "--format", "ndjson", "--interval", "200ms"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(error_line("stdin", 1).as_bytes()).unwrap();
+    stdin.write_all(noise_line("stdin", 2).as_bytes()).unwrap();
+    // The last line has no newline: counted once the input ends.
+    stdin
+        .write_all(error_line("stdin", 3).trim_end().as_bytes())
+        .unwrap();
+    drop(stdin);
+    // A watchdog, so a run that never ends fails instead of hanging.
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        if done_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last: Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| d["type"] == "summary")
+        .last()
+        .unwrap();
+    assert_eq!(last["final"], true);
+    assert_eq!(last["total"]["errors"], 2);
+    assert_eq!(last["total"]["lines"], 3);
+}
