@@ -499,8 +499,7 @@ fn stdin_is_a_source() {
     let last: Value = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|d| d["type"] == "summary")
-        .last()
+        .rfind(|d| d["type"] == "summary")
         .unwrap();
     assert_eq!(last["final"], true);
     assert_eq!(last["total"]["errors"], 2);
