@@ -152,11 +152,6 @@ impl<'e> Scanner<'e> {
         }
     }
 
-    /// Bytes read but not yet consumed (an unfinished line or record).
-    pub fn pending_bytes(&self) -> usize {
-        self.end - self.pos
-    }
-
     /// Scans a whole stream to its end.
     pub fn scan_to_end<R: Read>(
         &mut self,
