@@ -8,11 +8,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs::{self};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use common::live::LiveTail;
 use common::*;
@@ -53,16 +51,6 @@ fn line(secs: u64, body: &str) -> String {
 fn log_of(mut events: Vec<(u64, String)>) -> String {
     events.sort_by_key(|e| e.0);
     events.iter().map(|(t, body)| line(*t, body)).collect()
-}
-
-fn append(path: &Path, text: &str) {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
 }
 
 /// Ocrolus 1200 twice a minute from 00:00 to 00:59, a burst of 40 × 1204
@@ -400,30 +388,7 @@ fn metrics_through_tail_equal_scan_counts() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(health.trim(), "ok");
 
-    match Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Err(_) => eprintln!("SKIPPED: promtool check metrics (promtool is not on PATH)"),
-        Ok(mut child) => {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(body.as_bytes())
-                .unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "promtool check metrics: {}{}\n{body}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
+    promtool_check_metrics(&body);
     let (status, _, out) = tail.terminate();
     assert!(status.success(), "{status}: {}", out.stderr);
 }

@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
@@ -147,7 +146,7 @@ fn scraped_metrics_match_the_input_and_pass_promtool() {
         4.0
     );
 
-    promtool_check_metrics(&body);
+    common::promtool_check_metrics(&body);
 
     // Prometheus asks for OpenMetrics and gets it.
     let (head, om) = get(
@@ -200,41 +199,4 @@ fn a_taken_port_is_an_error() {
     let taken = first.local_addr().to_string();
     let err = serve(&taken, metrics.registry(), CancellationToken::new()).unwrap_err();
     assert!(err.to_string().contains(&taken), "{err}");
-}
-
-fn promtool_check_metrics(body: &str) {
-    let Some(promtool) = find_on_path("promtool") else {
-        println!(
-            "SKIPPED promtool check metrics: promtool is not on PATH (Debian package `prometheus`)"
-        );
-        return;
-    };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics failed ({}):\n{}{}\n--- body ---\n{body}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("promtool check metrics: OK");
-}
-
-fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 mod common;
 
+use common::append;
 use common::live::LiveTail as Tail;
 
 fn error_line(tag: &str, seq: u64) -> String {
@@ -26,15 +27,6 @@ fn noise_line(tag: &str, seq: u64) -> String {
     format!(
         "2026-11-20 10:15:02,124 INFO {tag} seq={seq} request done status=200 response time 3ms\n"
     )
-}
-
-fn append(path: &Path, text: &str) {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    file.write_all(text.as_bytes()).unwrap();
 }
 
 fn s(path: &Path) -> String {

@@ -6,11 +6,11 @@
 
 mod common;
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs::{self};
 use std::path::Path;
 use std::process::Command;
 
+use common::append;
 use common::live::LiveTail;
 use serde_json::Value;
 
@@ -19,16 +19,6 @@ const NOISE: &str = "2026-11-20T10:00:00Z INFO request done status=200";
 
 fn s(path: &Path) -> String {
     path.display().to_string()
-}
-
-fn append(path: &Path, text: &str) {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
 }
 
 /// `errors` error lines, each followed by `noise` noise lines.

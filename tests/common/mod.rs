@@ -140,3 +140,55 @@ pub fn http_get(addr: std::net::SocketAddr, path: &str, accept: &str) -> (String
     let (head, body) = response.split_once("\r\n\r\n").expect("a header block");
     (head.to_owned(), body.to_owned())
 }
+
+/// `promtool check metrics` on a scraped body; says SKIPPED (and passes)
+/// when promtool is not on PATH (`.ci/run` installs it).
+pub fn promtool_check_metrics(body: &str) {
+    let Some(promtool) = find_on_path("promtool") else {
+        println!(
+            "SKIPPED promtool check metrics: promtool is not on PATH (Debian package `prometheus`)"
+        );
+        return;
+    };
+    let mut child = std::process::Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed ({}):\n{}{}\n--- body ---\n{body}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("promtool check metrics: OK");
+}
+
+pub fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Appends `text` to `path`, creating it.
+pub fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open for append")
+        .write_all(text.as_bytes())
+        .expect("append");
+}
