@@ -85,6 +85,10 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Always read files with read(2); by default large files not modified
+    /// for a minute are memory-mapped, which is faster.
+    #[arg(long)]
+    pub no_mmap: bool,
     /// Skip (and count) lines longer than this many bytes.
     #[arg(long)]
     pub max_line_bytes: Option<usize>,

@@ -4,7 +4,7 @@
 //! → `extract` (pre-filter, JSON span finding, unescaping, multi-line)
 //! → `vendor` (shape matching, decoding) + `catalog` (code tables)
 //! → `aggregate` → `output` (table, csv, json, reports, metrics) and `alert`.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod aggregate;
 pub mod alert;

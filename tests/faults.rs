@@ -171,3 +171,57 @@ fn a_full_disk_fails_the_report_and_keeps_the_previous_one() {
         "no temp file is left behind"
     );
 }
+
+/// A mapped file truncated under the scan (log rotation's copytruncate at
+/// the wrong moment) would raise SIGBUS: the run ends with exit 2 and a
+/// message naming the file instead of a bare "Bus error".
+#[test]
+fn a_mapped_file_truncated_mid_scan_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let line =
+        "2026-11-20 10:15:02,123 INFO [http] GET /v1/books statusCode=200 correlationId=abc\n";
+    let big = write(
+        dir.path(),
+        "settled.log",
+        line.repeat((48 << 20) / line.len()),
+    );
+    let file = std::fs::File::options().write(true).open(&big).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+
+    let mut child = Command::new(bin())
+        .args(["scan", "--format", "csv", &big])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let maps = format!("/proc/{pid}/maps");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mapped = loop {
+        let listed = std::fs::read_to_string(&maps).unwrap_or_default();
+        if listed.contains("settled.log") {
+            break true;
+        }
+        if std::time::Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    // Hold the scan still while the file is cut, so it cannot finish first.
+    let signal = |name: &str| {
+        let sent = Command::new("kill").args([name, &pid]).status().unwrap();
+        assert!(sent.success());
+    };
+    signal("-STOP");
+    file.set_len(0).unwrap();
+    signal("-CONT");
+    let output = child.wait_with_output().unwrap();
+    assert!(mapped, "the scan never mapped the file");
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains(&big) && message.contains("shrank"),
+        "{message}"
+    );
+}

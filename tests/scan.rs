@@ -512,6 +512,69 @@ fn threads_do_not_change_counts() {
     );
 }
 
+/// The shipped plain-text samples, concatenated (each ends in a newline).
+fn plain_samples() -> Vec<u8> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    let mut all = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(&path).unwrap();
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            continue;
+        }
+        all.extend_from_slice(&bytes);
+        if !all.ends_with(b"\n") {
+            all.push(b'\n');
+        }
+    }
+    all
+}
+
+#[test]
+fn a_large_settled_file_is_mapped_and_counts_as_when_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = plain_samples();
+    let once = write(dir.path(), "once.log", &one);
+    // Over two map windows (4 MiB each), so bodies straddle window edges.
+    let repeats = (9 << 20) / one.len() + 1;
+    let big = write(dir.path(), "big.log", one.repeat(repeats));
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+
+    let run = |extra: &[&str]| {
+        let output = errscope()
+            .env("ERRSCOPE_LOG", "debug")
+            .args(["scan", "--format", "json", "--events"])
+            .args(extra)
+            .arg(&big)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        (stdout(&output), stderr(&output))
+    };
+    let (mapped, mapped_log) = run(&[]);
+    let (read, read_log) = run(&["--no-mmap"]);
+    assert!(mapped_log.contains("memory map"), "{mapped_log}");
+    assert!(!read_log.contains("memory map"), "{read_log}");
+    // Every event (code, line number, byte offset) and the totals agree.
+    assert_eq!(mapped, read);
+
+    let total = |counts: Counts| counts.values().sum::<u64>();
+    let per_copy = total(scan_counts(&[&once]));
+    assert!(per_copy > 100);
+    assert_eq!(total(scan_counts(&[&big])), per_copy * repeats as u64);
+}
+
 #[test]
 fn csv_cells_from_log_content_cannot_run_as_formulas() {
     let dir = tempfile::tempdir().unwrap();

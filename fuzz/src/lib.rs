@@ -79,6 +79,16 @@ pub fn scan_pieces(pieces: &[&[u8]]) -> (Collected, ScanStats) {
     (sink, scanner.stats())
 }
 
+/// Scans `data` as a mapped file is scanned, the window growing by `step`.
+pub fn scan_mapped(data: &[u8], step: usize) -> (Collected, ScanStats) {
+    let mut scanner = Scanner::new(engine());
+    let mut sink = Collected::default();
+    scanner.scan_slice_in_steps(data, step, &mut sink, &mut |done| {
+        assert!(done <= data.len(), "released past the end");
+    });
+    (sink, scanner.stats())
+}
+
 /// Lines in `data` as `wc -l` counts them, plus an unterminated last line.
 fn expected_lines(data: &[u8]) -> u64 {
     let newlines = data.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -115,6 +125,17 @@ pub fn check_extract(data: &[u8]) {
         whole_stats.bytes,
         stream.len() as u64,
         "bytes not all counted"
+    );
+    // A mapped file is walked in windows instead of reads: the same counts.
+    let (mapped, mapped_stats) = scan_mapped(stream, split);
+    assert_eq!(
+        whole.errors, mapped.errors,
+        "errors differ when scanned as a map in steps of {split}"
+    );
+    assert_eq!(
+        (whole_stats.bytes, whole_stats.lines),
+        (mapped_stats.bytes, mapped_stats.lines),
+        "bytes/lines differ when scanned as a map in steps of {split}"
     );
     assert_eq!(
         whole_stats.lines,

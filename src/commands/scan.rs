@@ -13,6 +13,7 @@ use crate::aggregate::{parse_dims, Counter, Filter, Tally};
 use crate::cli::{FilterArgs, ScanArgs};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::extract::timestamp;
+use crate::input::mapped::MappedFile;
 use crate::input::{expand, open_path, open_stdin, Source};
 use crate::output::{self, report, rfc3339};
 use crate::vendor::{SkipReason, VendorSet};
@@ -48,6 +49,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         filter: &filter,
         sources: &sources,
         events: events_out.as_ref(),
+        mmap: !args.no_mmap,
     };
     let threads = args
         .threads
@@ -109,6 +111,7 @@ struct ParallelScan<'a> {
     filter: &'a Filter,
     sources: &'a [Source],
     events: Option<&'a SharedOut>,
+    mmap: bool,
 }
 
 impl ParallelScan<'_> {
@@ -173,12 +176,16 @@ impl ParallelScan<'_> {
             let name = source.name();
             sink.counter.set_source(&name);
             sink.source.clone_from(&name);
-            let opened = match source {
-                Source::Stdin => open_stdin(read_bytes.clone()),
-                Source::File(path) => open_path(path, read_bytes.clone()),
-            };
             scanner.reset(0, 0);
-            let result = opened.and_then(|mut reader| scanner.scan_to_end(&mut reader, &mut sink));
+            let result = match source {
+                Source::File(path) if self.mmap => {
+                    scan_file(&mut scanner, path, &mut sink, &read_bytes)
+                }
+                Source::File(path) => open_path(path, read_bytes.clone())
+                    .and_then(|mut reader| scanner.scan_to_end(&mut reader, &mut sink)),
+                Source::Stdin => open_stdin(read_bytes.clone())
+                    .and_then(|mut reader| scanner.scan_to_end(&mut reader, &mut sink)),
+            };
             let stats = scanner.stats();
             sink.counter.tally.bytes += stats.bytes;
             sink.counter.tally.lines += stats.lines;
@@ -189,6 +196,36 @@ impl ParallelScan<'_> {
         }
         sink.flush_events();
         sink.counter.tally
+    }
+}
+
+/// Scans a file through a memory map when [`MappedFile`] allows it, else
+/// through reads.
+fn scan_file(
+    scanner: &mut Scanner<'_>,
+    path: &std::path::Path,
+    sink: &mut dyn EventSink,
+    read_bytes: &Arc<AtomicU64>,
+) -> io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    match MappedFile::open_if_settled(path, &file)? {
+        Some(mapped) => {
+            tracing::debug!("{}: reading through a memory map", path.display());
+            let mut shown = 0;
+            scanner.scan_slice(mapped.bytes(), sink, &mut |done| {
+                mapped.release_before(done);
+                read_bytes.fetch_add(done.saturating_sub(shown) as u64, Ordering::Relaxed);
+                shown = shown.max(done);
+            });
+            let rest = mapped.bytes().len().saturating_sub(shown);
+            read_bytes.fetch_add(rest as u64, Ordering::Relaxed);
+            Ok(())
+        }
+        None => {
+            drop(file);
+            open_path(path, read_bytes.clone())
+                .and_then(|mut reader| scanner.scan_to_end(&mut reader, sink))
+        }
     }
 }
 

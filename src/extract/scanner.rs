@@ -181,7 +181,7 @@ impl<'e> Scanner<'e> {
         };
         self.end += read;
         if read > 0 {
-            self.process(false, sink);
+            self.process_buffer(false, sink);
             self.drop_long_line(sink);
         }
         Ok(read)
@@ -195,15 +195,78 @@ impl<'e> Scanner<'e> {
             self.buf[self.end..self.end + take].copy_from_slice(&data[..take]);
             self.end += take;
             data = &data[take..];
-            self.process(false, sink);
+            self.process_buffer(false, sink);
             self.drop_long_line(sink);
+        }
+    }
+
+    /// Scans a whole stream that is already in memory (a mapped file),
+    /// with no copying: it is walked in windows as if it were read, so the
+    /// errors, line numbers and line counts equal [`Self::scan_to_end`]'s. After
+    /// each window, `done_before(n)` says that `data[..n]` will not be
+    /// looked at again, so a caller can release those pages.
+    pub fn scan_slice(
+        &mut self,
+        data: &[u8],
+        sink: &mut dyn EventSink,
+        done_before: &mut dyn FnMut(usize),
+    ) {
+        // Large steps keep the page-release calls rare; the window stays
+        // far below the memory bound.
+        self.scan_slice_in_steps(data, 4 * 1024 * 1024, sink, done_before);
+    }
+
+    /// [`Self::scan_slice`] growing the window by `step` bytes at a time
+    /// (the fuzz target varies it, as it varies read sizes).
+    pub fn scan_slice_in_steps(
+        &mut self,
+        data: &[u8],
+        step: usize,
+        sink: &mut dyn EventSink,
+        done_before: &mut dyn FnMut(usize),
+    ) {
+        let step = step.max(1);
+        self.reset(0, 0);
+        let mut seen = 0;
+        loop {
+            // The window keeps the look-behind a read buffer would keep.
+            let at = usize::try_from(self.base).unwrap_or(usize::MAX) + self.pos;
+            let start = at.saturating_sub(LOOK_BEHIND);
+            seen = (seen + step).min(data.len());
+            let window = &data[start..seen];
+            self.base = start as u64;
+            self.pos = at - start;
+            self.end = window.len();
+            self.process(window, false, sink);
+            let pending = &window[self.pos..];
+            if pending.len() > self.engine.max_line && memchr(b'\n', pending).is_none() {
+                sink.skipped(None, SkipReason::LineTooLong);
+                self.skipping_long_line = true;
+                self.pos = self.end;
+            }
+            // A record waiting for more data may pull the next window back
+            // by up to one look-behind, never further.
+            done_before(start.saturating_sub(LOOK_BEHIND));
+            if seen == data.len() {
+                let at = usize::try_from(self.base).unwrap_or(usize::MAX) + self.pos;
+                let start = at.saturating_sub(LOOK_BEHIND);
+                self.base = start as u64;
+                self.pos = at - start;
+                self.end = seen - start;
+                self.process(&data[start..seen], true, sink);
+                if self.skipping_long_line {
+                    self.skipping_long_line = false;
+                    self.lines += 1;
+                }
+                return;
+            }
         }
     }
 
     /// The stream has ended (EOF of a scan, a rotated-away file, shutdown):
     /// the unfinished last line counts as a line.
     pub fn finish(&mut self, sink: &mut dyn EventSink) {
-        self.process(true, sink);
+        self.process_buffer(true, sink);
         if self.skipping_long_line {
             self.skipping_long_line = false;
             self.lines += 1;
@@ -239,9 +302,18 @@ impl<'e> Scanner<'e> {
         self.end = 0;
     }
 
-    fn process(&mut self, at_eof: bool, sink: &mut dyn EventSink) {
+    /// [`Self::process`] over the scanner's own buffer.
+    fn process_buffer(&mut self, at_eof: bool, sink: &mut dyn EventSink) {
+        let buf = std::mem::take(&mut self.buf);
+        self.process(&buf, at_eof, sink);
+        self.buf = buf;
+    }
+
+    /// Processes every complete line of `buf[self.pos..self.end]` (and the
+    /// unfinished last one `at_eof`); `buf[..self.pos]` is the look-behind.
+    fn process(&mut self, buf: &[u8], at_eof: bool, sink: &mut dyn EventSink) {
         if self.skipping_long_line {
-            match memchr(b'\n', &self.buf[self.pos..self.end]) {
+            match memchr(b'\n', &buf[self.pos..self.end]) {
                 Some(nl) => {
                     self.pos += nl + 1;
                     self.lines += 1;
@@ -257,7 +329,7 @@ impl<'e> Scanner<'e> {
         let data_end = if at_eof {
             self.end
         } else {
-            match memrchr(b'\n', &self.buf[self.pos..self.end]) {
+            match memrchr(b'\n', &buf[self.pos..self.end]) {
                 Some(nl) => self.pos + nl + 1,
                 None => return,
             }
@@ -267,21 +339,19 @@ impl<'e> Scanner<'e> {
         // Lines before `counted_to` are in `self.lines`.
         let mut counted_to = self.pos;
         while from < data_end {
-            let Some(hit) = engine.prefilter.find(&self.buf, from, data_end) else {
+            let Some(hit) = engine.prefilter.find(buf, from, data_end) else {
                 break;
             };
-            let line_start =
-                memrchr(b'\n', &self.buf[from..hit.start]).map_or(from, |i| from + i + 1);
-            let line_end =
-                memchr(b'\n', &self.buf[hit.end..data_end]).map_or(data_end, |i| hit.end + i);
-            self.lines += bytecount::count(&self.buf[counted_to..line_start], b'\n') as u64;
+            let line_start = memrchr(b'\n', &buf[from..hit.start]).map_or(from, |i| from + i + 1);
+            let line_end = memchr(b'\n', &buf[hit.end..data_end]).map_or(data_end, |i| hit.end + i);
+            self.lines += bytecount::count(&buf[counted_to..line_start], b'\n') as u64;
             counted_to = line_start;
-            if docker::is_wrapper(&self.buf[line_start..line_end])
+            if docker::is_wrapper(&buf[line_start..line_end])
                 && line_end - line_start <= engine.max_line
             {
-                match self.docker_record(line_start, line_end, data_end, at_eof) {
+                match self.docker_record(buf, line_start, line_end, data_end, at_eof) {
                     Record::Joined { start, end, text } => {
-                        let before = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        let before = bytecount::count(&buf[start..line_start], b'\n') as u64;
                         let line_no = self.lines + 1 - before;
                         self.candidate_lines += 1;
                         let outcome = decode_line(&text, &engine.vendors, engine.default_year);
@@ -297,13 +367,13 @@ impl<'e> Scanner<'e> {
                         } else if let Some(reason) = outcome.broken {
                             sink.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
                         }
-                        self.lines += bytecount::count(&self.buf[line_start..end], b'\n') as u64;
+                        self.lines += bytecount::count(&buf[line_start..end], b'\n') as u64;
                         counted_to = end;
                         from = (end + 1).min(data_end.max(end));
                         continue;
                     }
                     Record::NeedMore { start } => {
-                        let rewind = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        let rewind = bytecount::count(&buf[start..line_start], b'\n') as u64;
                         self.lines -= rewind;
                         self.pos = start;
                         return;
@@ -311,13 +381,13 @@ impl<'e> Scanner<'e> {
                     _ => {}
                 }
             }
-            let line = &self.buf[line_start..line_end];
+            let line = &buf[line_start..line_end];
             let mut verified = engine.prefilter.verify(line, hit.vendors);
             if verified == 0 {
                 // Another vendor's anchor later on the line may still hold.
                 let mut others = 0;
                 let mut next = hit.end;
-                while let Some(more) = engine.prefilter.find(&self.buf, next, line_end) {
+                while let Some(more) = engine.prefilter.find(buf, next, line_end) {
                     others |= more.vendors & !hit.vendors;
                     next = more.end;
                 }
@@ -337,34 +407,34 @@ impl<'e> Scanner<'e> {
                 }
             } else if hit.key_start >= line_start
                 && looks_like_key(
-                    &self.buf[line_start..line_end],
+                    &buf[line_start..line_end],
                     hit.key_start - line_start,
                     hit.end - line_start,
                 )
             {
-                match self.assemble_record(line_start, hit.key_start, data_end, at_eof) {
+                match self.assemble_record(buf, line_start, hit.key_start, data_end, at_eof) {
                     Record::Found { start, end } => {
                         let record_end =
-                            memchr(b'\n', &self.buf[end..data_end]).map_or(data_end, |i| end + i);
+                            memchr(b'\n', &buf[end..data_end]).map_or(data_end, |i| end + i);
                         // The record may begin in already-counted lines.
-                        let before = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        let before = bytecount::count(&buf[start..line_start], b'\n') as u64;
                         let line_no = self.lines + 1 - before;
                         let offset = self.base + start as u64;
-                        let record = &self.buf[start..record_end];
+                        let record = &buf[start..record_end];
                         self.candidate_lines += 1;
                         let outcome = decode_line(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
                             deliver(outcome.decisions, outcome.time, line_no, offset, sink);
                             self.record_floor = self.base + record_end as u64;
                             self.lines +=
-                                bytecount::count(&self.buf[line_start..record_end], b'\n') as u64;
+                                bytecount::count(&buf[line_start..record_end], b'\n') as u64;
                             counted_to = record_end;
                             resume = record_end + 1;
                         }
                     }
                     Record::NeedMore { start } => {
                         // Wait for the rest of the record; re-read it whole.
-                        let rewind = bytecount::count(&self.buf[start..line_start], b'\n') as u64;
+                        let rewind = bytecount::count(&buf[start..line_start], b'\n') as u64;
                         self.lines -= rewind;
                         self.pos = start;
                         return;
@@ -382,10 +452,10 @@ impl<'e> Scanner<'e> {
             }
             from = resume;
         }
-        self.lines += bytecount::count(&self.buf[counted_to..data_end], b'\n') as u64;
+        self.lines += bytecount::count(&buf[counted_to..data_end], b'\n') as u64;
         // An unterminated last line counts once, also when a multi-line
         // record running to the end of the stream consumed it.
-        if at_eof && data_end > self.pos && self.buf[data_end - 1] != b'\n' {
+        if at_eof && data_end > self.pos && buf[data_end - 1] != b'\n' {
             self.lines += 1;
         }
         self.pos = data_end;
@@ -397,6 +467,7 @@ impl<'e> Scanner<'e> {
     /// into one wrapper so a body cut in two is still decoded.
     fn docker_record(
         &self,
+        buf: &[u8],
         line_start: usize,
         line_end: usize,
         data_end: usize,
@@ -410,15 +481,15 @@ impl<'e> Scanner<'e> {
         let mut first = line_start;
         let mut parts = 0;
         while first > floor_at && parts < MAX_PARTS && line_end - first <= budget {
-            let prev_start = memrchr(b'\n', &self.buf[..first - 1]).map_or(0, |i| i + 1);
-            if !docker::is_partial(&self.buf[prev_start..first - 1]) {
+            let prev_start = memrchr(b'\n', &buf[..first - 1]).map_or(0, |i| i + 1);
+            if !docker::is_partial(&buf[prev_start..first - 1]) {
                 break;
             }
             first = prev_start;
             parts += 1;
         }
         let mut end = line_end;
-        let mut last = &self.buf[line_start..line_end];
+        let mut last = &buf[line_start..line_end];
         while docker::is_partial(last) {
             if end >= data_end {
                 if !at_eof && end - first <= budget {
@@ -426,9 +497,8 @@ impl<'e> Scanner<'e> {
                 }
                 break;
             }
-            let next_end =
-                memchr(b'\n', &self.buf[end + 1..data_end]).map_or(data_end, |i| end + 1 + i);
-            let next = &self.buf[end + 1..next_end];
+            let next_end = memchr(b'\n', &buf[end + 1..data_end]).map_or(data_end, |i| end + 1 + i);
+            let next = &buf[end + 1..next_end];
             if !docker::is_wrapper(next) || next_end - first > budget || parts >= MAX_PARTS {
                 break;
             }
@@ -439,7 +509,7 @@ impl<'e> Scanner<'e> {
         if first == line_start && end == line_end {
             return Record::None;
         }
-        match docker::join(&self.buf[first..end]) {
+        match docker::join(&buf[first..end]) {
             Some(text) => Record::Joined {
                 start: first,
                 end,
@@ -453,6 +523,7 @@ impl<'e> Scanner<'e> {
     /// then its closing `}`.
     fn assemble_record(
         &self,
+        buf: &[u8],
         line_start: usize,
         anchor: usize,
         data_end: usize,
@@ -465,19 +536,19 @@ impl<'e> Scanner<'e> {
         if floor >= anchor {
             return Record::None;
         }
-        let Some(open) = enclosing_open(&self.buf[floor..anchor]).map(|i| floor + i) else {
+        let Some(open) = enclosing_open(&buf[floor..anchor]).map(|i| floor + i) else {
             return Record::None;
         };
-        let open_line = memrchr(b'\n', &self.buf[..open]).map_or(0, |i| i + 1);
+        let open_line = memrchr(b'\n', &buf[..open]).map_or(0, |i| i + 1);
         let limit = (open + MAX_RECORD_BYTES).min(data_end);
-        match find_close(&self.buf[..limit], open, b"\"") {
+        match find_close(&buf[..limit], open, b"\"") {
             // A record holding a line over the cap is passed over, as the
             // line itself would be: a reader whose reads split that line
             // drops it (and the look-behind before it) unseen.
             Some(close)
                 if close >= line_start
                     && has_long_line(
-                        &self.buf[open_line..data_end],
+                        &buf[open_line..data_end],
                         close - open_line,
                         self.engine.max_line,
                     ) =>

@@ -2,6 +2,7 @@
 //! (gzip detected by its magic bytes). Tailing and checkpoints live here too.
 
 pub mod checkpoint;
+pub mod mapped;
 pub mod open;
 pub mod paths;
 pub mod tail;
