@@ -7,7 +7,7 @@ use aho_corasick::packed::{self, Searcher as Teddy};
 use aho_corasick::{AhoCorasick, Input, MatchKind, Span};
 use memchr::memmem::Finder;
 
-use crate::vendor::VendorSet;
+use crate::vendor::{ValueKind, VendorSet};
 
 /// At most this many vendors (they are tracked in a `u64` bit set).
 pub const MAX_VENDORS: usize = 64;
@@ -38,6 +38,8 @@ struct AnchorKey {
     key: Vec<u8>,
     /// How many bytes of the key precede the literal.
     offset: usize,
+    /// The value the key holds in these vendors' bodies.
+    value: ValueKind,
     vendors: u64,
 }
 
@@ -71,11 +73,16 @@ impl Prefilter {
                     anchor_literals.len() - 1
                 }
             };
-            match anchor_keys[at].iter_mut().find(|k| k.key == key) {
+            let value = vendor.anchor_value();
+            match anchor_keys[at]
+                .iter_mut()
+                .find(|k| k.key == key && k.value == value)
+            {
                 Some(existing) => existing.vendors |= 1 << index,
                 None => anchor_keys[at].push(AnchorKey {
                     key: key.to_vec(),
                     offset,
+                    value,
                     vendors: 1 << index,
                 }),
             }
@@ -142,6 +149,7 @@ impl Prefilter {
             let (start, end) = (found.start(), found.end());
             let closed = matches!(haystack.get(end), Some(b'"' | b'\'' | b'\\'));
             if closed {
+                let value = value_start(haystack, end, to);
                 let mut vendors = 0;
                 let mut key_start = start;
                 for anchor in &self.anchor_keys[found.pattern().as_usize()] {
@@ -149,7 +157,10 @@ impl Prefilter {
                         continue;
                     };
                     let opened = begin > 0 && matches!(haystack[begin - 1], b'"' | b'\'');
-                    if opened && same_bytes(&haystack[begin..start], &anchor.key[..anchor.offset]) {
+                    if opened
+                        && same_bytes(&haystack[begin..start], &anchor.key[..anchor.offset])
+                        && value.admits(anchor.value, begin >= 2 && haystack[begin - 2] == b'\\')
+                    {
                         vendors |= anchor.vendors;
                         key_start = begin;
                     }
@@ -183,6 +194,70 @@ impl Prefilter {
             }
         }
         verified
+    }
+}
+
+/// What follows a quoted key: the first byte of its value, as far as the
+/// searched range shows it.
+#[derive(Debug, Clone, Copy)]
+enum ValueStart {
+    /// No `:` after the closing quote: a value or text, not a key.
+    NotAKey,
+    /// The range ends first, or an escape (`\n` of a pretty body inside a
+    /// string) hides the value: anything may follow.
+    Unknown,
+    First(u8),
+}
+
+impl ValueStart {
+    /// Whether a key followed by this can hold a value of `kind`. For a key
+    /// inside an escaped string (`\"key\"`), a bare `"` is the end of that
+    /// string, so the rest may follow in the next part of a split line
+    /// (Docker's 16 KiB split): only a visible value can rule it out.
+    fn admits(self, kind: ValueKind, escaped_key: bool) -> bool {
+        let first = match self {
+            ValueStart::NotAKey => return escaped_key,
+            ValueStart::First(b'"') if escaped_key => return true,
+            ValueStart::Unknown => return true,
+            ValueStart::First(byte) => byte,
+        };
+        match kind {
+            ValueKind::Any => true,
+            ValueKind::Object => first == b'{',
+            ValueKind::Array => first == b'[',
+            ValueKind::Text => matches!(first, b'"' | b'\''),
+            ValueKind::Number => matches!(first, b'-' | b'0'..=b'9'),
+            // JSON true/false/null, Python True/False/None.
+            ValueKind::Bool => matches!(first, b't' | b'f' | b'T' | b'F'),
+            ValueKind::Null => matches!(first, b'n' | b'N'),
+        }
+    }
+}
+
+/// Reads past a key's closing quote(s) (`"`, `'`, `\"`, `\\\"`), the colon
+/// and blanks (newlines too: a pretty-printed value may start on the next
+/// line) to the value's first byte.
+#[inline]
+fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueStart {
+    let text = &haystack[key_end..to.min(haystack.len())];
+    let mut i = 0;
+    while i < text.len() && matches!(text[i], b'"' | b'\'' | b'\\') {
+        i += 1;
+    }
+    while i < text.len() && matches!(text[i], b' ' | b'\t') {
+        i += 1;
+    }
+    match text.get(i) {
+        None => return ValueStart::Unknown,
+        Some(b':') => i += 1,
+        Some(_) => return ValueStart::NotAKey,
+    }
+    while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    match text.get(i) {
+        None | Some(b'\\') => ValueStart::Unknown,
+        Some(&byte) => ValueStart::First(byte),
     }
 }
 
@@ -272,6 +347,64 @@ mod tests {
         assert_eq!(part("exception"), "xception");
         assert!(part("error_message").contains("_message"));
         assert_eq!(part("code"), "code");
+    }
+
+    #[test]
+    fn a_key_whose_value_cannot_fit_the_shape_is_passed_over() {
+        let set = VendorSet::builtin().unwrap();
+        let pre = Prefilter::new(&set).unwrap();
+        let hit_on = |line: &str| -> Option<String> {
+            pre.find(line.as_bytes(), 0, line.len())
+                .map(|hit| line[hit.key_start..hit.end].to_string())
+        };
+        // Aplos' `exception` holds an object; Synapse's `http_code` a string.
+        assert_eq!(hit_on(r#"{"exception":"NullPointerException"}"#), None);
+        assert_eq!(hit_on(r#"{"exception": None}"#), None);
+        assert_eq!(hit_on(r#"{"http_code":200}"#), None);
+        assert_eq!(
+            hit_on(r#"{"exception": {"message":"m"}}"#),
+            Some("exception".to_string())
+        );
+        assert_eq!(
+            hit_on(r#"{'http_code': '409'}"#),
+            Some("http_code".to_string())
+        );
+        assert_eq!(
+            hit_on(r#"{\"http_code\":\"409\"}"#),
+            Some("http_code".to_string())
+        );
+        // A value not in sight yet, hidden by an escape, or cut off by the
+        // end of an escaped string (a split line) is given the benefit.
+        assert_eq!(hit_on(r#"{"exception":"#), Some("exception".to_string()));
+        assert_eq!(
+            hit_on(r#""{\n \"exception\":\n {"#),
+            Some("exception".to_string())
+        );
+        assert_eq!(
+            hit_on(r#"{"log":"{\"exception\":","stream":"stdout"}"#),
+            Some("exception".to_string())
+        );
+        assert_eq!(
+            hit_on(r#"{"log":"{\"exception","stream":"stdout"}"#),
+            Some("exception".to_string())
+        );
+        assert_eq!(hit_on(r#"{"log":"{\"exception\":null}"}"#), None);
+        // Not a key at all, then the key itself later on the line.
+        assert_eq!(
+            hit_on(r#"{"kind":"exception","exception":{"code":1}}"#),
+            Some("exception".to_string())
+        );
+        let value_then_key = r#"{"kind":"exception","exception":{"code":1}}"#;
+        let hit = pre
+            .find(value_then_key.as_bytes(), 0, value_then_key.len())
+            .unwrap();
+        assert_eq!(hit.key_start, value_then_key.rfind("exception").unwrap());
+        // Pretty-printed: the value on the next line.
+        assert_eq!(
+            hit_on("  \"exception\":\n    {"),
+            Some("exception".to_string())
+        );
+        assert_eq!(hit_on("  \"exception\":\n    \"text\""), None);
     }
 
     #[test]

@@ -134,6 +134,35 @@ impl Check {
     }
 }
 
+impl Check {
+    /// The kind of value this rule admits, as far as its first byte tells.
+    fn kind(&self) -> ValueKind {
+        match self {
+            Check::Present | Check::Equals(_) => ValueKind::Any,
+            Check::Integer | Check::Number => ValueKind::Number,
+            Check::String | Check::Digits => ValueKind::Text,
+            Check::Object => ValueKind::Object,
+            Check::Array => ValueKind::Array,
+            Check::Bool => ValueKind::Bool,
+            Check::Null => ValueKind::Null,
+        }
+    }
+}
+
+/// What a key's value must be for a shape to hold, coarsely: enough for
+/// the pre-filter to pass over `"exception": "text"` when the shape wants
+/// an object, without parsing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    Any,
+    Object,
+    Array,
+    Text,
+    Number,
+    Bool,
+    Null,
+}
+
 fn is_digits(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
@@ -275,6 +304,29 @@ impl Vendor {
             code,
             code_type,
         })
+    }
+
+    /// The kind of value the anchor key holds in a body of this shape
+    /// (`Any` when the shape uses it in more than one way, or not at all).
+    pub fn anchor_value(&self) -> ValueKind {
+        let mut kind = None;
+        for (path, check) in &self.shape {
+            for (at, segment) in path.iter().enumerate() {
+                if *segment != self.anchor {
+                    continue;
+                }
+                let this = if at + 1 < path.len() {
+                    ValueKind::Object
+                } else {
+                    check.kind()
+                };
+                kind = match kind {
+                    Some(seen) if seen != this => Some(ValueKind::Any),
+                    _ => Some(this),
+                };
+            }
+        }
+        kind.unwrap_or(ValueKind::Any)
     }
 
     fn matches(&self, obj: &Map<String, Value>) -> bool {
