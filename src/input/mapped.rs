@@ -13,6 +13,9 @@
 //!   a message naming the file, not a bare "Bus error";
 //! - `scan --no-mmap` turns mapping off.
 //!
+//! A settled file that grows during the scan is scanned to the size it had
+//! when mapped, as a snapshot.
+//!
 //! Memory stays bounded: pages the scanner has left behind are dropped
 //! from the map (`MADV_DONTNEED` on a shared read-only file map only
 //! unmaps them; the page cache keeps the data).
