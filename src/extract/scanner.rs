@@ -229,14 +229,9 @@ impl<'e> Scanner<'e> {
         self.reset(0, 0);
         let mut seen = 0;
         loop {
-            // The window keeps the look-behind a read buffer would keep.
-            let at = usize::try_from(self.base).unwrap_or(usize::MAX) + self.pos;
-            let start = at.saturating_sub(LOOK_BEHIND);
             seen = (seen + step).min(data.len());
+            let start = self.slide_window(seen);
             let window = &data[start..seen];
-            self.base = start as u64;
-            self.pos = at - start;
-            self.end = window.len();
             self.process(window, false, sink);
             let pending = &window[self.pos..];
             if pending.len() > self.engine.max_line && memchr(b'\n', pending).is_none() {
@@ -248,25 +243,35 @@ impl<'e> Scanner<'e> {
             // by up to one look-behind, never further.
             done_before(start.saturating_sub(LOOK_BEHIND));
             if seen == data.len() {
-                let at = usize::try_from(self.base).unwrap_or(usize::MAX) + self.pos;
-                let start = at.saturating_sub(LOOK_BEHIND);
-                self.base = start as u64;
-                self.pos = at - start;
-                self.end = seen - start;
-                self.process(&data[start..seen], true, sink);
-                if self.skipping_long_line {
-                    self.skipping_long_line = false;
-                    self.lines += 1;
-                }
-                return;
+                break;
             }
         }
+        let start = self.slide_window(seen);
+        self.process(&data[start..seen], true, sink);
+        self.end_long_line();
+    }
+
+    /// Places the window over a stream held whole in memory: it ends at
+    /// `seen` and keeps the look-behind a read buffer would keep before the
+    /// consumed offset. Returns where it starts.
+    fn slide_window(&mut self, seen: usize) -> usize {
+        let at = self.base as usize + self.pos;
+        let start = at.saturating_sub(LOOK_BEHIND);
+        self.base = start as u64;
+        self.pos = at - start;
+        self.end = seen - start;
+        start
     }
 
     /// The stream has ended (EOF of a scan, a rotated-away file, shutdown):
     /// the unfinished last line counts as a line.
     pub fn finish(&mut self, sink: &mut dyn EventSink) {
         self.process_buffer(true, sink);
+        self.end_long_line();
+    }
+
+    /// An over-long line still being skipped at the end counts as a line.
+    fn end_long_line(&mut self) {
         if self.skipping_long_line {
             self.skipping_long_line = false;
             self.lines += 1;
