@@ -14,7 +14,7 @@ use crate::cli::{FilterArgs, ScanArgs};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::extract::timestamp;
 use crate::input::mapped::MappedFile;
-use crate::input::{expand, open_path, open_stdin, Source};
+use crate::input::{expand, open_file, open_path, open_stdin, Source};
 use crate::output::{self, report, rfc3339};
 use crate::vendor::{SkipReason, VendorSet};
 
@@ -221,11 +221,8 @@ fn scan_file(
             read_bytes.fetch_add(rest as u64, Ordering::Relaxed);
             Ok(())
         }
-        None => {
-            drop(file);
-            open_path(path, read_bytes.clone())
-                .and_then(|mut reader| scanner.scan_to_end(&mut reader, sink))
-        }
+        None => open_file(file, read_bytes.clone())
+            .and_then(|mut reader| scanner.scan_to_end(&mut reader, sink)),
     }
 }
 

@@ -7,5 +7,5 @@ pub mod open;
 pub mod paths;
 pub mod tail;
 
-pub use open::{open_path, open_stdin, CountingReader};
+pub use open::{open_file, open_path, open_stdin, CountingReader};
 pub use paths::{expand, Source};

@@ -33,7 +33,11 @@ impl<R: Read> Read for CountingReader<R> {
 
 /// Opens `path`; gzip is recognised by its magic bytes, not its name.
 pub fn open_path(path: &Path, counter: Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
-    let file = File::open(path)?;
+    open_file(File::open(path)?, counter)
+}
+
+/// [`open_path`] for a file already open.
+pub fn open_file(file: File, counter: Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
     if file.metadata()?.is_dir() {
         return Err(io::Error::other("is a directory"));
     }
