@@ -233,10 +233,7 @@ impl<'e> Scanner<'e> {
             let start = self.slide_window(seen);
             let window = &data[start..seen];
             self.process(window, false, sink);
-            let pending = &window[self.pos..];
-            if pending.len() > self.engine.max_line && memchr(b'\n', pending).is_none() {
-                sink.skipped(None, SkipReason::LineTooLong);
-                self.skipping_long_line = true;
+            if self.skip_long_line(window, sink) {
                 self.pos = self.end;
             }
             // A record waiting for more data may pull the next window back
@@ -296,15 +293,28 @@ impl<'e> Scanner<'e> {
     /// An unfinished line longer than the cap is counted once and dropped
     /// up to its newline, so memory stays bounded whatever the input.
     fn drop_long_line(&mut self, sink: &mut dyn EventSink) {
-        let pending = &self.buf[self.pos..self.end];
-        if pending.len() <= self.engine.max_line || memchr(b'\n', pending).is_some() {
+        let buf = std::mem::take(&mut self.buf);
+        let skipping = self.skip_long_line(&buf, sink);
+        self.buf = buf;
+        if !skipping {
             return;
         }
-        sink.skipped(None, SkipReason::LineTooLong);
-        self.skipping_long_line = true;
         self.base += self.end as u64;
         self.pos = 0;
         self.end = 0;
+    }
+
+    /// When the unfinished line in `buf[self.pos..self.end]` is already
+    /// over the cap, counts it as skipped and starts dropping it up to its
+    /// newline. Returns whether it did.
+    fn skip_long_line(&mut self, buf: &[u8], sink: &mut dyn EventSink) -> bool {
+        let pending = &buf[self.pos..self.end];
+        if pending.len() <= self.engine.max_line || memchr(b'\n', pending).is_some() {
+            return false;
+        }
+        sink.skipped(None, SkipReason::LineTooLong);
+        self.skipping_long_line = true;
+        true
     }
 
     /// [`Self::process`] over the scanner's own buffer.
