@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use errscope::extract::line::decode_line;
 use errscope::extract::scanner::{Engine, Event, EventSink, Scanner, DEFAULT_MAX_LINE};
-use errscope::vendor::{SkipReason, VendorSet};
+use errscope::vendor::{Doc, SkipReason, VendorSet};
 
 struct CountOnly(u64);
 
@@ -87,9 +87,11 @@ fn decode(c: &mut Criterion) {
     }
     group.finish();
 
-    let value: serde_json::Value = serde_json::from_str(BODY).expect("json");
-    let object = value.as_object().expect("object");
-    c.bench_function("vendor_decode", |b| b.iter(|| vendors.decode(object)));
+    let doc = Doc::parse(BODY.as_bytes()).expect("json");
+    c.bench_function("vendor_decode", |b| b.iter(|| vendors.decode(doc.root())));
+    c.bench_function("json_parse", |b| {
+        b.iter(|| Doc::parse(BODY.as_bytes()).map(|doc| doc.root().is_object()))
+    });
 }
 
 criterion_group!(benches, prefilter, decode);

@@ -13,7 +13,7 @@ use errscope::extract::line::decode_line;
 use errscope::extract::scanner::{Engine, Event, EventSink, ScanStats, Scanner, MAX_LINE_LIMIT};
 use errscope::extract::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
 use errscope::extract::timestamp;
-use errscope::vendor::{Decision, SkipReason, VendorSet};
+use errscope::vendor::{Decision, Doc, SkipReason, VendorSet};
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -164,35 +164,82 @@ fn check_decisions(decisions: &[Decision], vendors: usize) {
     }
 }
 
-/// `decode`: JSON objects (at any nesting) go to `VendorSet::decode`; the
+/// `decode`: the decode path's JSON reader must agree with serde_json
+/// (same acceptance and value, for the whole input and for the value at
+/// every `{`); JSON objects (at any nesting) go to `VendorSet::decode`; the
 /// raw bytes go through the span helpers, which must not panic and must
 /// return in-bounds results.
 pub fn check_decode(data: &[u8]) {
     let vendors = &engine().vendors;
-    if let Ok(value) = serde_json::from_slice::<Value>(data) {
+    let ours = Doc::parse(data);
+    match (&ours, serde_json::from_slice::<Value>(data)) {
+        (Ok(doc), Ok(value)) => assert_eq!(doc.root().to_value(), value, "reader disagrees"),
+        (Err(_), Err(_)) => {}
+        (ours, theirs) => panic!(
+            "reader accepts: {}, serde_json accepts: {}",
+            ours.is_ok(),
+            theirs.is_ok()
+        ),
+    }
+    if let Ok(doc) = &ours {
         let mut decisions = Vec::new();
-        let mut stack = vec![&value];
+        let mut stack = vec![doc.root()];
         while let Some(v) = stack.pop() {
-            match v {
-                Value::Object(obj) => {
-                    decisions.extend(vendors.decode(obj));
-                    stack.extend(obj.values());
-                }
-                Value::Array(items) => stack.extend(items),
-                other => {
-                    let _ = timestamp::from_json_value(other, YEAR);
-                }
+            if v.is_object() {
+                decisions.extend(vendors.decode(v));
+                stack.extend(v.members().map(|(_, value)| value));
+            } else if v.is_array() {
+                stack.extend(v.elements());
+            } else {
+                let _ = timestamp::from_json_value(&v.to_value(), YEAR);
             }
         }
         check_decisions(&decisions, vendors.vendors().len());
     }
+    for start in data
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'{')
+        .map(|(i, _)| i)
+        .take(8)
+    {
+        // The walker reads the value at a `{` with the reader, and falls
+        // back to the brace span only to say why it failed: the two must
+        // tell the same story.
+        let span = find_close(data, start, b"\"").map(|close| &data[start..=close]);
+        match Doc::parse_at(data, start) {
+            Ok((doc, end)) => {
+                assert_eq!(
+                    span,
+                    Some(&data[start..end]),
+                    "reader and brace span differ"
+                );
+                let value = serde_json::from_slice::<Value>(&data[start..end]);
+                assert_eq!(
+                    value.ok(),
+                    Some(doc.root().to_value()),
+                    "prefix value disagrees"
+                );
+            }
+            Err(_) => {
+                if let Some(span) = span {
+                    assert!(
+                        serde_json::from_slice::<Value>(span).is_err(),
+                        "serde_json reads the span the reader refused"
+                    );
+                }
+            }
+        }
+    }
 
     let json = python_repr_to_json(data);
-    if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&json) {
-        check_decisions(
-            &vendors.decode(&obj).into_iter().collect::<Vec<_>>(),
-            vendors.vendors().len(),
-        );
+    if let Ok(doc) = Doc::parse(&json) {
+        if doc.root().is_object() {
+            check_decisions(
+                &vendors.decode(doc.root()).into_iter().collect::<Vec<_>>(),
+                vendors.vendors().len(),
+            );
+        }
     }
 
     let (decoded, used) = unescape_json_string(data);

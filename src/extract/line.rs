@@ -5,11 +5,11 @@
 
 use jiff::Timestamp;
 use memchr::memchr;
-use serde_json::Value;
 
 use super::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
 use super::timestamp;
-use crate::vendor::{Decision, SkipReason, VendorSet};
+use crate::vendor::json::same_bytes;
+use crate::vendor::{Decision, Doc, Json, SkipReason, VendorSet};
 
 /// How deep escaped-inside-string bodies are followed.
 const MAX_DEPTH: u8 = 4;
@@ -69,59 +69,51 @@ impl Walker<'_> {
     /// Decodes the object at `start` (JSON, or a Python repr when `quotes`
     /// admits `'`); returns where scanning resumes.
     fn object_span(&mut self, text: &[u8], start: usize, depth: u8, quotes: &[u8]) -> usize {
+        let python = quotes.contains(&b'\'');
+        if !python {
+            if let Ok((doc, end)) = Doc::parse_at(text, start) {
+                self.walk(doc.root(), depth, true);
+                return end;
+            }
+        }
         let Some(end) = find_close(text, start, quotes) else {
             self.note_broken(SkipReason::Truncated, &text[start..]);
             return start + 1;
         };
         let span = &text[start..=end];
-        let parsed = if quotes.contains(&b'\'') {
-            serde_json::from_slice::<Value>(&python_repr_to_json(span))
-        } else {
-            serde_json::from_slice::<Value>(span)
-        };
-        match parsed {
-            Ok(value) => {
-                self.walk(&value, depth, true);
-                end + 1
-            }
-            Err(_) => {
-                // Invalid UTF-8 or a stray byte in an outer log object must
-                // not hide a valid body inside it: look inside instead.
-                self.note_broken(SkipReason::Malformed, span);
-                start + 1
+        if python {
+            if let Ok(doc) = Doc::parse(&python_repr_to_json(span)) {
+                self.walk(doc.root(), depth, true);
+                return end + 1;
             }
         }
+        // Invalid UTF-8 or a stray byte in an outer log object must not
+        // hide a valid body inside it: look inside instead.
+        self.note_broken(SkipReason::Malformed, span);
+        start + 1
     }
 
-    fn walk(&mut self, value: &Value, depth: u8, top: bool) {
-        match value {
-            Value::Object(obj) => {
-                if top && self.outcome.time.is_none() {
-                    self.outcome.time = timestamp::TIME_KEYS
-                        .iter()
-                        .filter_map(|key| obj.get(*key))
-                        .find_map(|v| timestamp::from_json_value(v, self.default_year));
-                }
-                let decision = self.vendors.decode(obj);
-                // A wrapper can look like a body (a logger's own `status`,
-                // `message`, `code`): a body nested inside it wins.
-                let before = self.outcome.decisions.len();
-                for child in obj.values() {
-                    self.walk(child, depth, false);
-                }
-                if self.outcome.decisions.len() == before {
-                    self.outcome.decisions.extend(decision);
-                }
+    fn walk(&mut self, value: Json<'_>, depth: u8, top: bool) {
+        if value.is_object() {
+            if top && self.outcome.time.is_none() {
+                self.outcome.time = time_of(value, self.default_year);
             }
-            Value::Array(items) => {
-                for item in items {
-                    self.walk(item, depth, false);
-                }
+            let decision = self.vendors.decode(value);
+            // A wrapper can look like a body (a logger's own `status`,
+            // `message`, `code`): a body nested inside it wins.
+            let before = self.outcome.decisions.len();
+            for_each_child(value, |child| self.walk(child, depth, false));
+            if self.outcome.decisions.len() == before {
+                self.outcome.decisions.extend(decision);
             }
-            Value::String(text) if depth < MAX_DEPTH && text.contains('{') => {
-                self.scan_text(text.as_bytes(), depth + 1);
+        } else if value.is_array() {
+            for item in value.elements() {
+                self.walk(item, depth, false);
             }
-            _ => {}
+        } else if let Some(text) = value.string_bytes() {
+            if depth < MAX_DEPTH && memchr(b'{', text).is_some() {
+                self.scan_text(text, depth + 1);
+            }
         }
     }
 
@@ -133,6 +125,80 @@ impl Walker<'_> {
             .any(|v| memchr::memmem::find(span, v.anchor.as_bytes()).is_some());
         if vendorish && self.outcome.broken.is_none() {
             self.outcome.broken = Some(reason);
+        }
+    }
+}
+
+/// Which bytes start a key of [`timestamp::TIME_KEYS`].
+static TIME_KEY_FIRST: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut at = 0;
+    while at < timestamp::TIME_KEYS.len() {
+        table[timestamp::TIME_KEYS[at].as_bytes()[0] as usize] = true;
+        at += 1;
+    }
+    table
+};
+
+/// The event time from an object's time field, trying the keys in
+/// [`timestamp::TIME_KEYS`] order (the last repeat of a key counts).
+fn time_of(obj: Json<'_>, default_year: i16) -> Option<Timestamp> {
+    let mut found: [Option<Json<'_>>; timestamp::TIME_KEYS.len()] =
+        [None; timestamp::TIME_KEYS.len()];
+    for (key, value) in obj.members() {
+        // Most keys are ruled out by their first byte.
+        if !key.first().is_some_and(|&b| TIME_KEY_FIRST[usize::from(b)]) {
+            continue;
+        }
+        if let Some(at) = timestamp::TIME_KEYS
+            .iter()
+            .position(|k| same_bytes(k.as_bytes(), key))
+        {
+            found[at] = Some(value);
+        }
+    }
+    found
+        .into_iter()
+        .flatten()
+        .find_map(|v| timestamp::from_json_value(&v.to_value(), default_year))
+}
+
+/// Visits the members of an object that may hold a body (objects, arrays,
+/// strings with a `{`) once per key, the last repeat winning, in key
+/// order: the events and their order stay those of a sorted map.
+fn for_each_child<'d>(obj: Json<'d>, mut visit: impl FnMut(Json<'d>)) {
+    let may_hold = |value: &Json<'_>| {
+        value.is_object()
+            || value.is_array()
+            || value
+                .string_bytes()
+                .is_some_and(|text| memchr(b'{', text).is_some())
+    };
+    let mut candidates = obj.members().enumerate().filter(|(_, (_, v))| may_hold(v));
+    let Some((index, (key, value))) = candidates.next() else {
+        return;
+    };
+    if candidates.next().is_none() {
+        // The usual wrapper: one payload member.
+        if !obj
+            .members()
+            .skip(index + 1)
+            .any(|(later, _)| same_bytes(later, key))
+        {
+            visit(value);
+        }
+        return;
+    }
+    let mut members: Vec<(&[u8], usize, Json<'d>)> = obj
+        .members()
+        .enumerate()
+        .map(|(index, (key, value))| (key, index, value))
+        .collect();
+    members.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
+    for (at, (key, _, value)) in members.iter().enumerate() {
+        let last_repeat = members.get(at + 1).is_none_or(|next| next.0 != *key);
+        if last_repeat && may_hold(value) {
+            visit(*value);
         }
     }
 }

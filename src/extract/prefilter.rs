@@ -7,6 +7,7 @@ use aho_corasick::packed::{self, Searcher as Teddy};
 use aho_corasick::{AhoCorasick, Input, MatchKind, Span};
 use memchr::memmem::Finder;
 
+use crate::vendor::json::same_bytes;
 use crate::vendor::{ValueKind, VendorSet};
 
 /// At most this many vendors (they are tracked in a `u64` bit set).
@@ -259,13 +260,6 @@ fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueStart {
         None | Some(b'\\') => ValueStart::Unknown,
         Some(&byte) => ValueStart::First(byte),
     }
-}
-
-/// Equality of the few bytes of a key before its literal: an inlined loop
-/// beats a call to `memcmp` for these 1-10 bytes on every hit.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The shortest literal searched for: shorter ones match too often.

@@ -2,9 +2,12 @@
 //! code, status and message. Vendors are data ([`VendorSpec`]), compiled
 //! once into a [`VendorSet`].
 
+pub mod json;
 pub mod spec;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+pub use json::{Doc, Json};
 
 use crate::catalog::{self, CatalogError, Lookup, VendorCatalog};
 pub use spec::VendorSpec;
@@ -118,10 +121,10 @@ impl Check {
         })
     }
 
-    fn holds(&self, value: &Value) -> bool {
+    fn holds(&self, value: Json<'_>) -> bool {
         match self {
             Check::Present => true,
-            Check::Integer => value.is_i64() || value.is_u64(),
+            Check::Integer => value.is_integer(),
             Check::Number => value.is_number(),
             Check::String => value.is_string(),
             Check::Digits => value.as_str().is_some_and(is_digits),
@@ -129,7 +132,7 @@ impl Check {
             Check::Array => value.is_array(),
             Check::Bool => value.is_boolean(),
             Check::Null => value.is_null(),
-            Check::Equals(expected) => value == expected,
+            Check::Equals(expected) => value.to_value() == *expected,
         }
     }
 }
@@ -180,13 +183,80 @@ fn parse_path(path: &str) -> Path {
     path.split('.').map(str::to_owned).collect()
 }
 
-fn get<'v>(obj: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
-    let (first, rest) = path.split_first()?;
-    let mut value = obj.get(first)?;
-    for segment in rest {
-        value = value.as_object()?.get(segment)?;
+/// Every first key a vendor path starts with, so an object's members are
+/// read once per object, not once per vendor and path.
+#[derive(Debug, Clone, Default)]
+struct Probe {
+    /// By key length: the keys of that length and their slots.
+    by_len: Vec<Vec<(Box<[u8]>, usize)>>,
+    slots: usize,
+}
+
+impl Probe {
+    fn add(&mut self, key: &str) {
+        if self.slot_of(key.as_bytes()).is_some() {
+            return;
+        }
+        if self.by_len.len() <= key.len() {
+            self.by_len.resize(key.len() + 1, Vec::new());
+        }
+        self.by_len[key.len()].push((key.as_bytes().into(), self.slots));
+        self.slots += 1;
     }
-    Some(value)
+
+    fn slot_of(&self, key: &[u8]) -> Option<usize> {
+        self.by_len
+            .get(key.len())?
+            .iter()
+            .find(|(known, _)| json::same_bytes(known, key))
+            .map(|(_, slot)| *slot)
+    }
+
+    /// The members of `obj` some vendor path starts with (the last repeat
+    /// of a key wins, as in any JSON reader).
+    fn read<'d>(&self, obj: Json<'d>) -> Fields<'_, 'd> {
+        let mut fields = Fields {
+            probe: self,
+            obj,
+            present: 0,
+            values: [None; INLINE_SLOTS],
+        };
+        for (key, value) in obj.members() {
+            if let Some(slot) = self.slot_of(key).filter(|&slot| slot < INLINE_SLOTS) {
+                fields.values[slot] = Some(value);
+                fields.present |= 1 << slot;
+            }
+        }
+        fields
+    }
+}
+
+/// Slots kept on the stack; keys past them (only with many configured
+/// vendors) are looked up in the object itself. At most 64 (a bit each).
+const INLINE_SLOTS: usize = 24;
+
+/// An object's members as the vendor paths see them.
+struct Fields<'p, 'd> {
+    probe: &'p Probe,
+    obj: Json<'d>,
+    /// Bit `slot` is set when `values[slot]` holds a member.
+    present: u64,
+    values: [Option<Json<'d>>; INLINE_SLOTS],
+}
+
+impl<'d> Fields<'_, 'd> {
+    fn get(&self, path: &[String]) -> Option<Json<'d>> {
+        let (first, rest) = path.split_first()?;
+        let slot = self.probe.slot_of(first.as_bytes())?;
+        let mut value = match self.values.get(slot) {
+            Some(value) => (*value)?,
+            None => self.obj.get(first)?,
+        };
+        for segment in rest {
+            value = value.get(segment)?;
+        }
+        Some(value)
+    }
 }
 
 /// One vendor, compiled.
@@ -329,22 +399,22 @@ impl Vendor {
         kind.unwrap_or(ValueKind::Any)
     }
 
-    fn matches(&self, obj: &Map<String, Value>) -> bool {
+    fn matches(&self, obj: &Fields<'_, '_>) -> bool {
         self.shape
             .iter()
-            .all(|(path, check)| get(obj, path).is_some_and(|v| check.holds(v)))
+            .all(|(path, check)| obj.get(path).is_some_and(|v| check.holds(v)))
     }
 
-    fn is_success(&self, obj: &Map<String, Value>) -> bool {
+    fn is_success(&self, obj: &Fields<'_, '_>) -> bool {
         !self.success.is_empty()
             && self
                 .success
                 .iter()
-                .all(|(path, check)| get(obj, path).is_some_and(|v| check.holds(v)))
+                .all(|(path, check)| obj.get(path).is_some_and(|v| check.holds(v)))
     }
 
-    fn code_of(&self, obj: &Map<String, Value>) -> Option<String> {
-        let value = get(obj, &self.code)?;
+    fn code_of(&self, obj: &Fields<'_, '_>) -> Option<String> {
+        let value = obj.get(&self.code)?;
         match self.code_type {
             CodeType::Integer => value.as_i64().map(|n| n.to_string()),
             CodeType::Digits => value.as_str().filter(|s| is_digits(s)).map(str::to_owned),
@@ -364,24 +434,23 @@ impl Vendor {
         }
     }
 
-    fn status_of(&self, obj: &Map<String, Value>) -> Option<u16> {
-        let value = get(obj, self.status.as_deref()?)?;
-        match value {
-            Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
+    fn status_of(&self, obj: &Fields<'_, '_>) -> Option<u16> {
+        let value = obj.get(self.status.as_deref()?)?;
+        if value.is_number() {
+            return value.as_u64().and_then(|n| u16::try_from(n).ok());
         }
+        value.as_str()?.trim().parse().ok()
     }
 
-    fn message_of(&self, obj: &Map<String, Value>) -> String {
+    fn message_of(&self, obj: &Fields<'_, '_>) -> String {
         const MAX_MESSAGE: usize = 512;
-        let Some(value) = self.message.as_deref().and_then(|p| get(obj, p)) else {
+        let Some(value) = self.message.as_deref().and_then(|p| obj.get(p)) else {
             return String::new();
         };
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
+        let text = match value.as_str() {
+            Some(text) => text.to_owned(),
+            None if value.is_null() => String::new(),
+            None => value.to_value().to_string(),
         };
         truncate_chars(text, MAX_MESSAGE)
     }
@@ -408,6 +477,11 @@ fn truncate_chars(mut text: String, max: usize) -> String {
 #[derive(Debug, Clone)]
 pub struct VendorSet {
     vendors: Vec<Vendor>,
+    probe: Probe,
+    /// Per vendor: the probe slots its shape's first keys take (as bits,
+    /// for the slots held inline), so most objects are turned away by one
+    /// mask test.
+    needs: Vec<u64>,
 }
 
 impl VendorSet {
@@ -430,7 +504,38 @@ impl VendorSet {
             .into_iter()
             .map(Vendor::compile)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(VendorSet { vendors })
+        let mut probe = Probe::default();
+        for vendor in &vendors {
+            let paths = vendor
+                .shape
+                .iter()
+                .chain(&vendor.success)
+                .map(|(path, _)| path)
+                .chain([&vendor.code])
+                .chain(vendor.status.iter())
+                .chain(vendor.message.iter());
+            for path in paths {
+                if let Some(first) = path.first() {
+                    probe.add(first);
+                }
+            }
+        }
+        let needs = vendors
+            .iter()
+            .map(|vendor| {
+                vendor
+                    .shape
+                    .iter()
+                    .filter_map(|(path, _)| probe.slot_of(path.first()?.as_bytes()))
+                    .filter(|&slot| slot < INLINE_SLOTS)
+                    .fold(0u64, |mask, slot| mask | 1 << slot)
+            })
+            .collect();
+        Ok(VendorSet {
+            vendors,
+            probe,
+            needs,
+        })
     }
 
     pub fn vendors(&self) -> &[Vendor] {
@@ -447,12 +552,15 @@ impl VendorSet {
 
     /// Tests an object against every vendor's shape; the first that holds
     /// decides.
-    pub fn decode(&self, obj: &Map<String, Value>) -> Option<Decision> {
+    pub fn decode(&self, obj: Json<'_>) -> Option<Decision> {
+        let obj = &self.probe.read(obj);
         let (vendor, spec) = self
             .vendors
             .iter()
+            .zip(&self.needs)
             .enumerate()
-            .find(|(_, v)| v.matches(obj))?;
+            .find(|(_, (v, &needs))| obj.present & needs == needs && v.matches(obj))
+            .map(|(index, (v, _))| (index, v))?;
         if spec.is_success(obj) {
             return Some(Decision::Skipped {
                 vendor,
@@ -499,8 +607,9 @@ mod tests {
     use super::*;
 
     fn decode(set: &VendorSet, json: &str) -> Option<Decision> {
-        let value: Value = serde_json::from_str(json).unwrap();
-        set.decode(value.as_object().unwrap())
+        let doc = Doc::parse(json.as_bytes()).unwrap();
+        assert!(doc.root().is_object());
+        set.decode(doc.root())
     }
 
     fn error(set: &VendorSet, json: &str) -> (String, String, Option<u16>, String) {
