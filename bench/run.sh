@@ -93,6 +93,8 @@ if [ "$HAVE_ES" = 1 ]; then
     "taskset -c 0 $ES scan --threads 1 --format csv $CORPUS"
   bench "errscope --threads 1 --no-mmap, taskset -c 0" "$BYTES" \
     "taskset -c 0 $ES scan --threads 1 --no-mmap --format csv $CORPUS"
+  bench "errscope --threads 1 --fixed-anchors, taskset -c 0" "$BYTES" \
+    "taskset -c 0 $ES scan --threads 1 --fixed-anchors --format csv $CORPUS"
 fi
 bench "rg -c -F, 8 files" "$BYTES" "rg -c -F -f $LITS $PARTS"
 if [ "$HAVE_ES" = 1 ]; then

@@ -89,6 +89,11 @@ pub struct ScanArgs {
     /// for a minute are memory-mapped, which is faster.
     #[arg(long)]
     pub no_mmap: bool,
+    /// Search for each vendor's configured anchor key; by default the
+    /// pre-filter searches for the key of each vendor's shape that is
+    /// rarest in the head of the input, which is faster.
+    #[arg(long)]
+    pub fixed_anchors: bool,
     /// Skip (and count) lines longer than this many bytes.
     #[arg(long)]
     pub max_line_bytes: Option<usize>,

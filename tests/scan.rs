@@ -576,6 +576,52 @@ fn a_large_settled_file_is_mapped_and_counts_as_when_read() {
 }
 
 #[test]
+fn searching_the_rarest_keys_counts_as_the_configured_anchors() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = plain_samples();
+    // Codat's anchor `correlationId` and Ocrolus' `response` on every
+    // other line, as in HTTP client logs: the sample makes the pre-filter
+    // search other keys of those shapes.
+    let noise = "{\"msg\":\"call ok\",\"correlationId\":\"c-1\",\"response\":{\"items\":1}}\n";
+    let mut log = Vec::new();
+    for _ in 0..60 {
+        log.extend_from_slice(&one);
+        for _ in 0..100 {
+            log.extend_from_slice(noise.as_bytes());
+        }
+    }
+    assert!(log.len() > 2 << 20, "the sample must be full");
+    let path = write(dir.path(), "noisy.log", &log);
+
+    let run = |extra: &[&str]| {
+        let output = errscope()
+            .env("ERRSCOPE_LOG", "debug")
+            .args(["scan", "--format", "json", "--events"])
+            .args(extra)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        (stdout(&output), stderr(&output))
+    };
+    let (adapted, adapted_log) = run(&[]);
+    let (fixed, fixed_log) = run(&["--fixed-anchors"]);
+    let keys = adapted_log
+        .lines()
+        .find(|l| l.contains("searching for the keys"))
+        .unwrap_or_else(|| panic!("no key choice logged: {adapted_log}"));
+    assert!(
+        !keys.contains("\"correlationId\"") && !keys.contains("\"response\""),
+        "{keys}"
+    );
+    assert!(!fixed_log.contains("searching for the keys"), "{fixed_log}");
+    // Every event (code, line number, byte offset) agrees, pretty-printed,
+    // escaped, Docker and Python bodies included.
+    assert!(adapted.lines().count() > 1000);
+    assert_eq!(adapted, fixed);
+}
+
+#[test]
 fn csv_cells_from_log_content_cannot_run_as_formulas() {
     let dir = tempfile::tempdir().unwrap();
     let log = write(
@@ -604,22 +650,32 @@ fn docker_lines_split_at_16k_are_joined() {
     let mut text = String::new();
     let mut want = Counts::new();
     for (n, (body, (vendor, code, status))) in all_vendors().into_iter().enumerate() {
-        // Cut the body at several places, never inside the anchor key.
+        // Cut the body at several places, never inside a key the
+        // pre-filter may search for (the top-level keys of the shapes): a
+        // key cut in two is on neither part.
         for cut_in_body in [1, 10, body.len() / 2, body.len() - 1] {
             let prefix = "p".repeat(16 * 1024 - cut_in_body);
             let message = format!("{prefix}{body} trailing text {n}\n");
             let (first, rest) = message.split_at(16 * 1024);
-            let anchors = [
+            let keys = [
                 "response",
                 "exception",
                 "error_message",
                 "http_code",
                 "correlationId",
+                "status",
+                "message",
+                "version",
+                "statusCode",
+                "service",
+                "error",
+                "details",
+                "success",
             ];
-            if anchors
-                .iter()
-                .any(|a| first.ends_with(&a[..a.len() / 2]) && rest.starts_with(&a[a.len() / 2..]))
-            {
+            let cut_inside = |key: &str| {
+                (1..key.len()).any(|at| first.ends_with(&key[..at]) && rest.starts_with(&key[at..]))
+            };
+            if keys.iter().any(|key| cut_inside(key)) {
                 continue;
             }
             let time = "2026-11-20T10:15:02.123456789Z";

@@ -14,15 +14,15 @@ use crate::cli::{FilterArgs, ScanArgs};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::extract::timestamp;
 use crate::input::mapped::MappedFile;
-use crate::input::{expand, open_file, open_path, open_stdin, Source};
-use crate::output::{self, report, rfc3339};
+use crate::input::{expand, open_file, open_path, open_stdin, sample, Source};
+use crate::output::{self, report, rfc3339, Format};
 use crate::vendor::{SkipReason, VendorSet};
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let config = load_config(&args.config)?;
     let dims = parse_dims(&args.by).map_err(|e| anyhow!("--by: {e}"))?;
     let filter = build_filter(&args.filter)?;
-    let engine = config
+    let mut engine = config
         .engine(args.max_line_bytes)
         .map_err(|e| anyhow!("{}: {e}", config.shown()))?;
     let paths = if args.paths.is_empty() {
@@ -39,6 +39,12 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     let mut failed = !path_errors.is_empty();
     for error in &path_errors {
         eprintln!("errscope: {error}");
+    }
+    // Only the table's footer, the JSON summary and the events show lines.
+    engine.count_lines = args.events || matches!(args.format, Format::Table | Format::Json);
+    if !args.fixed_anchors {
+        engine.adapt_to(&sample::heads(&sources))?;
+        tracing::debug!("searching for the keys {:?}", engine.prefilter.anchors());
     }
 
     let events_out: Option<SharedOut> = args

@@ -274,6 +274,15 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_string_cut_at_a_line_end_does_not_swallow_the_next_line() {
+        // A multi-line record whose first line leaves an escaped string
+        // open: the bodies on the next line are all found.
+        let record =
+            format!("body=\"{{\\\"version\\\":\\\"v2 cut\n{OCROLUS} x {OCROLUS} y {OCROLUS}");
+        assert_eq!(codes(&record).len(), 3, "{record}");
+    }
+
+    #[test]
     fn broken_bodies_are_reported() {
         let set = VendorSet::builtin().unwrap();
         let outcome = decode_line(

@@ -30,8 +30,10 @@ pub struct Prefilter {
     anchor_literals: Vec<Vec<u8>>,
     /// Pattern index → the keys it may be the tail of.
     anchor_keys: Vec<Vec<AnchorKey>>,
-    /// Per vendor: every key of its shape.
+    /// Per vendor: every key of its shape but the one searched for.
     other_keys: Vec<Vec<Finder<'static>>>,
+    /// Per vendor: the key searched for.
+    chosen: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,15 +57,54 @@ pub struct Hit {
 }
 
 impl Prefilter {
+    /// The pre-filter searching for each vendor's configured anchor.
     pub fn new(vendors: &VendorSet) -> Result<Prefilter, PrefilterError> {
+        let anchors: Vec<&str> = vendors
+            .vendors()
+            .iter()
+            .map(|v| v.anchor.as_str())
+            .collect();
+        Self::with_anchors(vendors, &anchors)
+    }
+
+    /// The pre-filter searching, for each vendor, the key of its shape that
+    /// costs least in `sample` (the head of the input): a key that is
+    /// everywhere in these logs (`"response"` in every HTTP log line) makes
+    /// the search stop and look at a line thousands of times for nothing,
+    /// while any key of the shape finds every line a body is on. A sample
+    /// too small to tell keeps the configured anchors.
+    pub fn adapted(vendors: &VendorSet, sample: &[u8]) -> Result<Prefilter, PrefilterError> {
+        let anchors = cheapest_anchors(vendors, sample)?;
+        Self::with_anchors(vendors, &anchors)
+    }
+
+    /// The pre-filter searching for `anchors[i]` for vendor `i`; a key that
+    /// is not one of the vendor's [`crate::vendor::Vendor::anchor_candidates`]
+    /// is replaced by its configured anchor.
+    pub fn with_anchors(
+        vendors: &VendorSet,
+        anchors: &[&str],
+    ) -> Result<Prefilter, PrefilterError> {
         let list = vendors.vendors();
         if list.len() > MAX_VENDORS {
             return Err(PrefilterError::TooManyVendors(list.len()));
         }
+        let chosen: Vec<String> = list
+            .iter()
+            .enumerate()
+            .map(|(index, vendor)| {
+                let wanted = anchors.get(index).copied().unwrap_or(&vendor.anchor);
+                if vendor.anchor_candidates().contains(&wanted) {
+                    wanted.to_owned()
+                } else {
+                    vendor.anchor.clone()
+                }
+            })
+            .collect();
         let mut anchor_literals: Vec<Vec<u8>> = Vec::new();
         let mut anchor_keys: Vec<Vec<AnchorKey>> = Vec::new();
-        for (index, vendor) in list.iter().enumerate() {
-            let key = vendor.anchor.as_bytes();
+        for (index, (vendor, anchor)) in list.iter().zip(&chosen).enumerate() {
+            let key = anchor.as_bytes();
             let offset = rare_start(key);
             let literal = &key[offset..];
             let at = match anchor_literals.iter().position(|l| l == literal) {
@@ -74,7 +115,7 @@ impl Prefilter {
                     anchor_literals.len() - 1
                 }
             };
-            let value = vendor.anchor_value();
+            let value = vendor.key_value(anchor);
             match anchor_keys[at]
                 .iter_mut()
                 .find(|k| k.key == key && k.value == value)
@@ -98,14 +139,15 @@ impl Prefilter {
             .build();
         let other_keys = list
             .iter()
-            .map(|vendor| {
+            .zip(&chosen)
+            .map(|(vendor, anchor)| {
                 // Longest first: long keys are the rare ones, so most
                 // lines are rejected by the first search. The anchor key
                 // itself is known to be there.
                 let mut keys: Vec<&String> = vendor
                     .required_keys
                     .iter()
-                    .filter(|k| **k != vendor.anchor)
+                    .filter(|k| *k != anchor)
                     .collect();
                 keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
                 keys.into_iter()
@@ -119,7 +161,13 @@ impl Prefilter {
             anchor_literals,
             anchor_keys,
             other_keys,
+            chosen,
         })
+    }
+
+    /// The key searched for, per vendor.
+    pub fn anchors(&self) -> &[String] {
+        &self.chosen
     }
 
     /// The literals searched for, as the pre-filter derived them from the specs.
@@ -148,20 +196,12 @@ impl Prefilter {
                     .find(Input::new(&haystack[..to]).range(from..))?,
             };
             let (start, end) = (found.start(), found.end());
-            let closed = matches!(haystack.get(end), Some(b'"' | b'\'' | b'\\'));
-            if closed {
+            if closes_key(haystack, end) {
                 let value = value_start(haystack, end, to);
                 let mut vendors = 0;
                 let mut key_start = start;
                 for anchor in &self.anchor_keys[found.pattern().as_usize()] {
-                    let Some(begin) = start.checked_sub(anchor.offset) else {
-                        continue;
-                    };
-                    let opened = begin > 0 && matches!(haystack[begin - 1], b'"' | b'\'');
-                    if opened
-                        && same_bytes(&haystack[begin..start], &anchor.key[..anchor.offset])
-                        && value.admits(anchor.value, begin >= 2 && haystack[begin - 2] == b'\\')
-                    {
+                    if let Some(begin) = anchor.written_at(haystack, start, value) {
                         vendors |= anchor.vendors;
                         key_start = begin;
                     }
@@ -175,7 +215,9 @@ impl Prefilter {
                     });
                 }
             }
-            from = end;
+            // Not from `end`: another key's literal may start inside this
+            // one (`status` in `statusCode`).
+            from = start + 1;
         }
     }
 
@@ -196,6 +238,101 @@ impl Prefilter {
         }
         verified
     }
+}
+
+impl AnchorKey {
+    /// Where this key starts when the literal found at `start` is its tail,
+    /// written as a key (opened by a quote) whose value (`value`) can be
+    /// what the shape wants.
+    #[inline]
+    fn written_at(&self, haystack: &[u8], start: usize, value: ValueStart) -> Option<usize> {
+        let begin = start.checked_sub(self.offset)?;
+        let opened = begin > 0 && matches!(haystack[begin - 1], b'"' | b'\'');
+        let fits = opened
+            && same_bytes(&haystack[begin..start], &self.key[..self.offset])
+            && value.admits(self.value, begin >= 2 && haystack[begin - 2] == b'\\');
+        fits.then_some(begin)
+    }
+}
+
+/// Whether the literal ending at `end` is closed as a key is: by a quote,
+/// or the `\` of `\"`.
+#[inline]
+fn closes_key(haystack: &[u8], end: usize) -> bool {
+    matches!(haystack.get(end), Some(b'"' | b'\'' | b'\\'))
+}
+
+/// Below this much sample, hit counts say too little to change anchors.
+pub const MIN_SAMPLE: usize = 256 * 1024;
+/// What a key written as a key costs against a mere mention: the line it is
+/// on is located and checked, where a mention only resumes the search.
+const KEYED_COST: u64 = 8;
+
+/// Per vendor, the candidate key with the fewest (weighted) hits in the
+/// sample; the configured anchor on a tie or a thin sample.
+fn cheapest_anchors<'v>(
+    vendors: &'v VendorSet,
+    sample: &[u8],
+) -> Result<Vec<&'v str>, PrefilterError> {
+    let list = vendors.vendors();
+    if sample.len() < MIN_SAMPLE {
+        return Ok(list.iter().map(|v| v.anchor.as_str()).collect());
+    }
+    // Every candidate of every vendor, as the pre-filter would search it.
+    let mut keys: Vec<AnchorKey> = Vec::new();
+    for vendor in list {
+        for key in vendor.anchor_candidates() {
+            let value = vendor.key_value(key);
+            if !keys
+                .iter()
+                .any(|k| k.key == key.as_bytes() && k.value == value)
+            {
+                keys.push(AnchorKey {
+                    key: key.as_bytes().to_vec(),
+                    offset: rare_start(key.as_bytes()),
+                    value,
+                    vendors: 0,
+                });
+            }
+        }
+    }
+    // One SIMD search per key: on the sample this beats one automaton
+    // walk for all of them several times over.
+    let cost: Vec<u64> = keys
+        .iter()
+        .map(|key| {
+            let literal = &key.key[key.offset..];
+            memchr::memmem::find_iter(sample, literal)
+                .map(|start| {
+                    let end = start + literal.len();
+                    let keyed = closes_key(sample, end)
+                        && key
+                            .written_at(sample, start, value_start(sample, end, sample.len()))
+                            .is_some();
+                    if keyed {
+                        1 + KEYED_COST
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .collect();
+    Ok(list
+        .iter()
+        .map(|vendor| {
+            vendor
+                .anchor_candidates()
+                .into_iter()
+                .min_by_key(|key| {
+                    let value = vendor.key_value(key);
+                    keys.iter()
+                        .position(|k| k.key == key.as_bytes() && k.value == value)
+                        .map_or(u64::MAX, |at| cost[at])
+                })
+                .unwrap_or(&vendor.anchor)
+        })
+        .collect())
 }
 
 /// What follows a quoted key: the first byte of its value, as far as the
@@ -399,6 +536,72 @@ mod tests {
             Some("exception".to_string())
         );
         assert_eq!(hit_on("  \"exception\":\n    \"text\""), None);
+    }
+
+    #[test]
+    fn the_sample_picks_each_vendors_cheapest_key() {
+        let set = VendorSet::builtin().unwrap();
+        let anchors_for =
+            |sample: &[u8]| Prefilter::adapted(&set, sample).unwrap().anchors().to_vec();
+        let configured: Vec<String> = set.vendors().iter().map(|v| v.anchor.clone()).collect();
+        let codat = set.index_of("codat").unwrap();
+        let ocrolus = set.index_of("ocrolus").unwrap();
+
+        // Codat's `correlationId` as a key on every line; `service` and
+        // `statusCode` nowhere.
+        let line = "{\"msg\":\"ok\",\"correlationId\":\"c-1\"}\n";
+        let noisy = line.repeat(MIN_SAMPLE / line.len() + 1);
+        let chosen = anchors_for(noisy.as_bytes());
+        assert_ne!(chosen[codat], "correlationId");
+        assert!(set
+            .get(codat)
+            .anchor_candidates()
+            .contains(&chosen[codat].as_str()));
+        // Where nothing costs more than anything else, the configured
+        // anchors stay; a sample too small to tell changes nothing either.
+        assert_eq!(chosen[ocrolus], configured[ocrolus]);
+        assert_eq!(anchors_for(&noisy.as_bytes()[..MIN_SAMPLE - 1]), configured);
+        assert_eq!(anchors_for(&vec![b'x'; MIN_SAMPLE]), configured);
+
+        // Mentions count too, keys written as keys count more: `response`
+        // in text on every line costs less than `"message":` and
+        // `"status":` do.
+        let line = "response time 3ms {\"message\":\"hi\",\"status\":1}\n";
+        let chosen = anchors_for(line.repeat(MIN_SAMPLE / line.len() + 1).as_bytes());
+        assert_eq!(chosen[ocrolus], "response");
+        let line = "{\"response\":{\"ok\":1}}\n";
+        let chosen = anchors_for(line.repeat(MIN_SAMPLE / line.len() + 1).as_bytes());
+        assert_ne!(chosen[ocrolus], "response");
+    }
+
+    #[test]
+    fn other_keys_of_a_shape_find_its_bodies() {
+        let set = VendorSet::builtin().unwrap();
+        let codat = set.index_of("codat").unwrap();
+        let mut anchors: Vec<&str> = set.vendors().iter().map(|v| v.anchor.as_str()).collect();
+        anchors[codat] = "service";
+        let pre = Prefilter::with_anchors(&set, &anchors).unwrap();
+        assert_eq!(pre.anchors()[codat], "service");
+        let line = br#"{"statusCode":402,"service":"PublicApi","error":"E","correlationId":"c"}"#;
+        let hit = pre.find(line, 0, line.len()).unwrap();
+        assert_eq!(&line[hit.key_start..hit.end], b"service");
+        assert_eq!(pre.verify(line, hit.vendors), 1 << codat);
+        // `service` holds text in Codat's shape.
+        assert!(pre.find(br#"{"service":{"name":"x"}}"#, 0, 24).is_none());
+        // One key's literal inside another's: `status` (Ocrolus) does not
+        // hide `statusCode` (Codat) behind it.
+        let ocrolus = set.index_of("ocrolus").unwrap();
+        anchors[ocrolus] = "status";
+        anchors[codat] = "statusCode";
+        let pre = Prefilter::with_anchors(&set, &anchors).unwrap();
+        let line = br#"body="{\"statusCode\":402,\"service\":\"P\"}""#;
+        let hit = pre.find(line, 0, line.len()).unwrap();
+        assert_eq!(&line[hit.key_start..hit.end], b"statusCode");
+        assert_eq!(hit.vendors, 1 << codat);
+        // A key outside the shape is not taken.
+        anchors[codat] = "nonsense";
+        let pre = Prefilter::with_anchors(&set, &anchors).unwrap();
+        assert_eq!(pre.anchors()[codat], "correlationId");
     }
 
     #[test]

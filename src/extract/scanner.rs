@@ -38,6 +38,10 @@ pub struct Engine {
     pub max_line: usize,
     /// Year assumed for timestamps without one (syslog).
     pub default_year: i16,
+    /// Whether lines are counted (the totals and the events' line numbers).
+    /// Counting is a pass over every byte; a summary that prints neither
+    /// turns it off, as a search tool does without line numbers.
+    pub count_lines: bool,
 }
 
 impl Engine {
@@ -49,10 +53,20 @@ impl Engine {
             prefilter: Prefilter::new(&vendors)?,
             vendors,
             max_line: max_line.clamp(1024, MAX_LINE_LIMIT),
+            count_lines: true,
             default_year: Timestamp::now()
                 .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                 .year(),
         })
+    }
+}
+
+impl Engine {
+    /// Makes the pre-filter search, per vendor, the shape key that is
+    /// cheapest in `sample` (see [`Prefilter::adapted`]).
+    pub fn adapt_to(&mut self, sample: &[u8]) -> Result<(), super::prefilter::PrefilterError> {
+        self.prefilter = Prefilter::adapted(&self.vendors, sample)?;
+        Ok(())
     }
 }
 
@@ -350,6 +364,13 @@ impl<'e> Scanner<'e> {
             }
         };
         let engine = self.engine;
+        let newlines = |bytes: &[u8]| {
+            if engine.count_lines {
+                bytecount::count(bytes, b'\n') as u64
+            } else {
+                0
+            }
+        };
         let mut from = self.pos;
         // Lines before `counted_to` are in `self.lines`.
         let mut counted_to = self.pos;
@@ -359,14 +380,14 @@ impl<'e> Scanner<'e> {
             };
             let line_start = memrchr(b'\n', &buf[from..hit.start]).map_or(from, |i| from + i + 1);
             let line_end = memchr(b'\n', &buf[hit.end..data_end]).map_or(data_end, |i| hit.end + i);
-            self.lines += bytecount::count(&buf[counted_to..line_start], b'\n') as u64;
+            self.lines += newlines(&buf[counted_to..line_start]);
             counted_to = line_start;
             if docker::is_wrapper(&buf[line_start..line_end])
                 && line_end - line_start <= engine.max_line
             {
                 match self.docker_record(buf, line_start, line_end, data_end, at_eof) {
                     Record::Joined { start, end, text } => {
-                        let before = bytecount::count(&buf[start..line_start], b'\n') as u64;
+                        let before = newlines(&buf[start..line_start]);
                         let line_no = self.lines + 1 - before;
                         self.candidate_lines += 1;
                         let outcome = decode_line(&text, &engine.vendors, engine.default_year);
@@ -382,13 +403,13 @@ impl<'e> Scanner<'e> {
                         } else if let Some(reason) = outcome.broken {
                             sink.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
                         }
-                        self.lines += bytecount::count(&buf[line_start..end], b'\n') as u64;
+                        self.lines += newlines(&buf[line_start..end]);
                         counted_to = end;
                         from = (end + 1).min(data_end.max(end));
                         continue;
                     }
                     Record::NeedMore { start } => {
-                        let rewind = bytecount::count(&buf[start..line_start], b'\n') as u64;
+                        let rewind = newlines(&buf[start..line_start]);
                         self.lines -= rewind;
                         self.pos = start;
                         return;
@@ -432,7 +453,7 @@ impl<'e> Scanner<'e> {
                         let record_end =
                             memchr(b'\n', &buf[end..data_end]).map_or(data_end, |i| end + i);
                         // The record may begin in already-counted lines.
-                        let before = bytecount::count(&buf[start..line_start], b'\n') as u64;
+                        let before = newlines(&buf[start..line_start]);
                         let line_no = self.lines + 1 - before;
                         let offset = self.base + start as u64;
                         let record = &buf[start..record_end];
@@ -441,15 +462,14 @@ impl<'e> Scanner<'e> {
                         if !outcome.decisions.is_empty() {
                             deliver(outcome.decisions, outcome.time, line_no, offset, sink);
                             self.record_floor = self.base + record_end as u64;
-                            self.lines +=
-                                bytecount::count(&buf[line_start..record_end], b'\n') as u64;
+                            self.lines += newlines(&buf[line_start..record_end]);
                             counted_to = record_end;
                             resume = record_end + 1;
                         }
                     }
                     Record::NeedMore { start } => {
                         // Wait for the rest of the record; re-read it whole.
-                        let rewind = bytecount::count(&buf[start..line_start], b'\n') as u64;
+                        let rewind = newlines(&buf[start..line_start]);
                         self.lines -= rewind;
                         self.pos = start;
                         return;
@@ -467,7 +487,7 @@ impl<'e> Scanner<'e> {
             }
             from = resume;
         }
-        self.lines += bytecount::count(&buf[counted_to..data_end], b'\n') as u64;
+        self.lines += newlines(&buf[counted_to..data_end]);
         // An unterminated last line counts once, also when a multi-line
         // record running to the end of the stream consumed it.
         if at_eof && data_end > self.pos && buf[data_end - 1] != b'\n' {
@@ -506,7 +526,8 @@ impl<'e> Scanner<'e> {
         let mut end = line_end;
         let mut last = &buf[line_start..line_end];
         while docker::is_partial(last) {
-            if end >= data_end {
+            // `end` is the newline of `last`: the next line starts after it.
+            if end + 1 >= data_end {
                 if !at_eof && end - first <= budget {
                     return Record::NeedMore { start: first };
                 }
@@ -622,10 +643,24 @@ fn has_long_line(text: &[u8], last: usize, max_line: usize) -> bool {
     false
 }
 
-/// Index of the unmatched `{` nearest the end of `text`.
+/// Index of the unmatched `{` nearest the end of `text`, which ends with
+/// the opening quote of a key. When that quote is a bare `"` (plain JSON),
+/// braces inside the strings before it are passed over (`"message":
+/// "a } b"` must not hide the body's own brace); in escaped and Python
+/// text the quotes are not told apart that surely, and every brace counts.
 fn enclosing_open(text: &[u8]) -> Option<usize> {
+    let (&key_quote, before) = text.split_last()?;
+    let plain_json = key_quote == b'"' && before.last() != Some(&b'\\');
     let mut depth = 0usize;
-    for (i, &byte) in text.iter().enumerate().rev() {
+    let mut in_string = false;
+    for (i, &byte) in before.iter().enumerate().rev() {
+        if plain_json && byte == b'"' && is_unescaped(before, i) {
+            in_string = !in_string;
+            continue;
+        }
+        if in_string {
+            continue;
+        }
         match byte {
             b'}' => depth += 1,
             b'{' if depth == 0 => return Some(i),
@@ -634,6 +669,13 @@ fn enclosing_open(text: &[u8]) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether the quote at `text[at]` ends or starts a string: preceded by an
+/// even number of backslashes.
+fn is_unescaped(text: &[u8], at: usize) -> bool {
+    let backslashes = text[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+    backslashes % 2 == 0
 }
 
 /// Whether the anchor at `line[start..end]` is written as a key (`"key":`,
@@ -762,6 +804,25 @@ mod tests {
             vec![("1200".to_string(), 3), ("3002".to_string(), 5)]
         );
         assert_eq!(stats.lines, 13);
+    }
+
+    #[test]
+    fn braces_in_strings_before_the_key_do_not_hide_the_record() {
+        // Ocrolus is found by `response`, after a message holding braces.
+        let pretty = "ERROR ocrolus said: {\n  \"status\": 400,\n  \"message\": \"bad } { }} input\",\n  \"code\": 1200,\n  \"response\": null\n}\n";
+        for chunk in [1, 9, 1 << 20] {
+            let (sink, _) = scan_chunked(pretty.as_bytes(), chunk);
+            assert_eq!(sink.errors, vec![("1200".to_string(), 1)], "chunk {chunk}");
+        }
+        let text = br#"{ "a": "}", "b": {"c": 1}, ""#;
+        assert_eq!(enclosing_open(text), Some(0));
+        let text = br#"{ "a": "\"}", ""#;
+        assert_eq!(enclosing_open(text), Some(0));
+        // Escaped text: quotes are not told apart, every brace counts.
+        let text = br#"{ \"a\": \"}\", \""#;
+        assert_eq!(enclosing_open(text), None);
+        let text = br#"{ \"a\": {\"b\": 1}, \""#;
+        assert_eq!(enclosing_open(text), Some(0));
     }
 
     #[test]

@@ -49,15 +49,17 @@ pub fn skip_ws(text: &[u8], from: usize) -> usize {
 }
 
 /// Decodes one level of JSON string escaping, from the start of `text` up
-/// to the first unescaped `"` (the end of the string the text sits in) or
-/// the end of the text. Returns the decoded bytes and how many input bytes
-/// were used (not counting the closing quote).
+/// to the first unescaped `"` (the end of the string the text sits in), a
+/// raw newline (which no JSON string holds: the string was cut, and the
+/// next line is not part of it), or the end of the text. Returns the
+/// decoded bytes and how many input bytes were used (not counting the
+/// closing quote).
 pub fn unescape_json_string(text: &[u8]) -> (Vec<u8>, usize) {
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
         match text[i] {
-            b'"' => return (out, i),
+            b'"' | b'\n' => return (out, i),
             b'\\' if i + 1 < text.len() => {
                 let escaped = text[i + 1];
                 i += 2;
@@ -202,6 +204,8 @@ mod tests {
         assert_eq!(used, 17);
         let (out, _) = unescape_json_string(br#"\u00e9\ud83d\ude00\n"#);
         assert_eq!(String::from_utf8(out).unwrap(), "é😀\n");
+        let (out, used) = unescape_json_string(b"{\\\"a\\\": \\\"cut\n{\"b\":1}");
+        assert_eq!((out.as_slice(), used), (&b"{\"a\": \"cut"[..], 13));
         let (out, _) = unescape_json_string(br#"\u12"#);
         assert_eq!(String::from_utf8(out).unwrap(), "\u{FFFD}12");
     }

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod mapped;
 pub mod open;
 pub mod paths;
+pub mod sample;
 pub mod tail;
 
 pub use open::{open_file, open_path, open_stdin, CountingReader};

@@ -259,6 +259,9 @@ impl<'d> Fields<'_, 'd> {
     }
 }
 
+/// The shortest key the pre-filter searches for.
+const MIN_ANCHOR_LEN: usize = 2;
+
 /// One vendor, compiled.
 #[derive(Debug, Clone)]
 pub struct Vendor {
@@ -355,7 +358,7 @@ impl Vendor {
                 .cloned()
                 .unwrap_or_default(),
         };
-        if anchor.len() < 2 {
+        if anchor.len() < MIN_ANCHOR_LEN {
             return Err(invalid(format!(
                 "the pre-filter anchor `{anchor}` is too short; set `anchor` to a longer shape key"
             )));
@@ -379,10 +382,15 @@ impl Vendor {
     /// The kind of value the anchor key holds in a body of this shape
     /// (`Any` when the shape uses it in more than one way, or not at all).
     pub fn anchor_value(&self) -> ValueKind {
+        self.key_value(&self.anchor)
+    }
+
+    /// The kind of value `key` holds in a body of this shape.
+    pub fn key_value(&self, key: &str) -> ValueKind {
         let mut kind = None;
         for (path, check) in &self.shape {
             for (at, segment) in path.iter().enumerate() {
-                if *segment != self.anchor {
+                if segment != key {
                     continue;
                 }
                 let this = if at + 1 < path.len() {
@@ -397,6 +405,22 @@ impl Vendor {
             }
         }
         kind.unwrap_or(ValueKind::Any)
+    }
+
+    /// The keys the pre-filter may search for instead of the anchor: the
+    /// anchor first, then the body's other top-level shape keys. Each is on
+    /// every line that holds a body, written as a key; a top-level one also
+    /// leads a multi-line record back to the body's own opening brace.
+    pub fn anchor_candidates(&self) -> Vec<&str> {
+        let mut keys = vec![self.anchor.as_str()];
+        for (path, _) in &self.shape {
+            if let Some(first) = path.first() {
+                if first.len() >= MIN_ANCHOR_LEN && !keys.contains(&first.as_str()) {
+                    keys.push(first);
+                }
+            }
+        }
+        keys
     }
 
     fn matches(&self, obj: &Fields<'_, '_>) -> bool {

@@ -15,8 +15,10 @@ use crate::catalog::{CatalogSpec, CodeEntry, CodeRange, StatusEntry};
 pub struct VendorSpec {
     pub id: String,
     pub name: Option<String>,
-    /// Literal the pre-filter searches for; must be one of the shape's keys.
-    /// Defaults to the longest shape key.
+    /// Key the pre-filter searches for; must be one of the shape's keys.
+    /// Defaults to the longest shape key. `scan` may search another
+    /// top-level key of the shape when a sample of its input shows that key
+    /// to be rarer.
     pub anchor: Option<String>,
     /// Dotted path → rule. All must hold for an object to be this vendor's
     /// error body. A rule is a type name (`present`, `integer`, `number`,
