@@ -513,6 +513,20 @@ fn threads_do_not_change_counts() {
 }
 
 /// The shipped plain-text samples, concatenated (each ends in a newline).
+/// `scan --format json --events EXTRA PATH` with the debug log on: the
+/// events, and the log.
+fn events_and_debug_log(path: &str, extra: &[&str]) -> (String, String) {
+    let output = errscope()
+        .env("ERRSCOPE_LOG", "debug")
+        .args(["scan", "--format", "json", "--events"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    (stdout(&output), stderr(&output))
+}
+
 fn plain_samples() -> Vec<u8> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
     let mut paths: Vec<_> = std::fs::read_dir(dir)
@@ -551,17 +565,7 @@ fn a_large_settled_file_is_mapped_and_counts_as_when_read() {
         .set_modified(old)
         .unwrap();
 
-    let run = |extra: &[&str]| {
-        let output = errscope()
-            .env("ERRSCOPE_LOG", "debug")
-            .args(["scan", "--format", "json", "--events"])
-            .args(extra)
-            .arg(&big)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
-        (stdout(&output), stderr(&output))
-    };
+    let run = |extra: &[&str]| events_and_debug_log(&big, extra);
     let (mapped, mapped_log) = run(&[]);
     let (read, read_log) = run(&["--no-mmap"]);
     assert!(mapped_log.contains("memory map"), "{mapped_log}");
@@ -593,17 +597,7 @@ fn searching_the_rarest_keys_counts_as_the_configured_anchors() {
     assert!(log.len() > 2 << 20, "the sample must be full");
     let path = write(dir.path(), "noisy.log", &log);
 
-    let run = |extra: &[&str]| {
-        let output = errscope()
-            .env("ERRSCOPE_LOG", "debug")
-            .args(["scan", "--format", "json", "--events"])
-            .args(extra)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
-        (stdout(&output), stderr(&output))
-    };
+    let run = |extra: &[&str]| events_and_debug_log(&path, extra);
     let (adapted, adapted_log) = run(&[]);
     let (fixed, fixed_log) = run(&["--fixed-anchors"]);
     let keys = adapted_log
