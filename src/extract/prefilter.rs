@@ -74,7 +74,7 @@ impl Prefilter {
     /// while any key of the shape finds every line a body is on. A sample
     /// too small to tell keeps the configured anchors.
     pub fn adapted(vendors: &VendorSet, sample: &[u8]) -> Result<Prefilter, PrefilterError> {
-        let anchors = cheapest_anchors(vendors, sample)?;
+        let anchors = cheapest_anchors(vendors, sample);
         Self::with_anchors(vendors, &anchors)
     }
 
@@ -270,13 +270,10 @@ const KEYED_COST: u64 = 8;
 
 /// Per vendor, the candidate key with the fewest (weighted) hits in the
 /// sample; the configured anchor on a tie or a thin sample.
-fn cheapest_anchors<'v>(
-    vendors: &'v VendorSet,
-    sample: &[u8],
-) -> Result<Vec<&'v str>, PrefilterError> {
+fn cheapest_anchors<'v>(vendors: &'v VendorSet, sample: &[u8]) -> Vec<&'v str> {
     let list = vendors.vendors();
     if sample.len() < MIN_SAMPLE {
-        return Ok(list.iter().map(|v| v.anchor.as_str()).collect());
+        return list.iter().map(|v| v.anchor.as_str()).collect();
     }
     // Every candidate of every vendor, as the pre-filter would search it.
     let mut keys: Vec<AnchorKey> = Vec::new();
@@ -318,8 +315,7 @@ fn cheapest_anchors<'v>(
                 .sum()
         })
         .collect();
-    Ok(list
-        .iter()
+    list.iter()
         .map(|vendor| {
             vendor
                 .anchor_candidates()
@@ -332,7 +328,7 @@ fn cheapest_anchors<'v>(
                 })
                 .unwrap_or(&vendor.anchor)
         })
-        .collect())
+        .collect()
 }
 
 /// What follows a quoted key: the first byte of its value, as far as the
