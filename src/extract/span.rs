@@ -39,14 +39,7 @@ fn skip_string(text: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-/// The first byte at or after `from` that is not JSON whitespace.
-pub fn skip_ws(text: &[u8], from: usize) -> usize {
-    let mut i = from;
-    while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\r' | b'\n') {
-        i += 1;
-    }
-    i
-}
+pub use crate::vendor::json::skip_ws;
 
 /// Decodes one level of JSON string escaping, from the start of `text` up
 /// to the first unescaped `"` (the end of the string the text sits in), a

@@ -303,7 +303,8 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-fn skip_ws(src: &[u8], mut i: usize) -> usize {
+/// The first byte at or after `i` that is not JSON whitespace.
+pub fn skip_ws(src: &[u8], mut i: usize) -> usize {
     while i < src.len() && matches!(src[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
     }

@@ -379,13 +379,8 @@ impl Vendor {
         })
     }
 
-    /// The kind of value the anchor key holds in a body of this shape
-    /// (`Any` when the shape uses it in more than one way, or not at all).
-    pub fn anchor_value(&self) -> ValueKind {
-        self.key_value(&self.anchor)
-    }
-
-    /// The kind of value `key` holds in a body of this shape.
+    /// The kind of value `key` holds in a body of this shape (`Any` when
+    /// the shape uses it in more than one way, or not at all).
     pub fn key_value(&self, key: &str) -> ValueKind {
         let mut kind = None;
         for (path, check) in &self.shape {
