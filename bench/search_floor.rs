@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use errscope::extract::prefilter::Prefilter;
-use errscope::vendor::VendorSet;
+use errscope::vendors::VendorSet;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use errscope::extract::line::decode_line;
 use errscope::extract::scanner::{Engine, Event, EventSink, Scanner, DEFAULT_MAX_LINE};
-use errscope::vendor::{Doc, SkipReason, VendorSet};
+use errscope::vendors::{Doc, SkipReason, VendorSet};
 
 struct CountOnly(u64);
 

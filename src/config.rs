@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::alert::config::{AlertRuleSpec, AlertSetup, SinksSpec};
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
-use crate::vendor::{VendorSet, VendorSpec};
+use crate::vendors::{VendorSet, VendorSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -2,7 +2,7 @@
 //!
 //! The pipeline runs one way: `input` (files, stdin, tailing, checkpoints)
 //! → `extract` (pre-filter, JSON span finding, unescaping, multi-line)
-//! → `vendor` (shape matching, decoding) + `catalog` (code tables)
+//! → `vendors` (shape matching, decoding) + `catalog` (code tables)
 //! → `aggregate` → `output` (table, csv, json, reports, metrics) and `alert`.
 #![deny(unsafe_code)]
 
@@ -15,4 +15,4 @@ pub mod config;
 pub mod extract;
 pub mod input;
 pub mod output;
-pub mod vendor;
+pub mod vendors;

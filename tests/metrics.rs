@@ -11,7 +11,7 @@ mod common;
 
 use errscope::aggregate::live::{LiveEvent, Observer};
 use errscope::output::metrics::{serve, Metrics};
-use errscope::vendor::SkipReason;
+use errscope::vendors::SkipReason;
 use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::{escape, python_repr};
 use errscope::extract::scanner::{Engine, Event, EventSink, Scanner, DEFAULT_MAX_LINE};
-use errscope::vendor::{SkipReason, VendorSet};
+use errscope::vendors::{SkipReason, VendorSet};
 use proptest::prelude::*;
 
 #[derive(Default)]

@@ -14,7 +14,7 @@ use errscope::extract::prefilter::Prefilter;
 use errscope::extract::scanner::{Engine, Event, EventSink, ScanStats, Scanner, MAX_LINE_LIMIT};
 use errscope::extract::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
 use errscope::extract::timestamp;
-use errscope::vendor::{Decision, Doc, SkipReason, VendorSet};
+use errscope::vendors::{Decision, Doc, SkipReason, VendorSet};
 use jiff::Timestamp;
 use serde_json::Value;
 

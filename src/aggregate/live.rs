@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use crate::vendor::SkipReason;
+use crate::vendors::SkipReason;
 
 /// One decoded error as a live observer sees it.
 #[derive(Debug, Clone)]

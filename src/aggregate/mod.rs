@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::scanner::{Event, EventSink};
-use crate::vendor::{SkipReason, VendorSet};
+use crate::vendors::{SkipReason, VendorSet};
 
 pub mod live;
 

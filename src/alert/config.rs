@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::extract::timestamp::parse_duration;
-use crate::vendor::VendorSet;
+use crate::vendors::VendorSet;
 
 /// Spike rules stay silent until this many whole windows have completed
 /// (fewer when the baseline horizon holds fewer windows): a baseline of
@@ -605,7 +605,7 @@ fn compile_rule(spec: &AlertRuleSpec, sinks: &Sinks, vendors: &VendorSet) -> Res
 
 /// `Ocrolus auth failures (1200, 1204)`: the vendor's name, the category
 /// (the rule's, or the one all its codes share in the catalog), the codes.
-fn label(selector: &Selector, vendor: Option<&crate::vendor::Vendor>) -> String {
+fn label(selector: &Selector, vendor: Option<&crate::vendors::Vendor>) -> String {
     let mut label = vendor.map_or_else(|| "All vendors".to_owned(), |v| v.name.clone());
     let category = selector.category.clone().or_else(|| {
         let vendor = vendor?;

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{load_config, Exit};
 use crate::cli::CodesArgs;
 use crate::output::Format;
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 
 pub fn run(args: CodesArgs) -> Result<Exit> {
     let config = load_config(&args.config)?;

@@ -16,7 +16,7 @@ use crate::extract::timestamp;
 use crate::input::mapped::MappedFile;
 use crate::input::{expand, open_file, open_path, open_stdin, sample, Source};
 use crate::output::{self, report, rfc3339, Format};
-use crate::vendor::{SkipReason, VendorSet};
+use crate::vendors::{SkipReason, VendorSet};
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let config = load_config(&args.config)?;

@@ -8,8 +8,8 @@ use memchr::memchr;
 
 use super::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
 use super::timestamp;
-use crate::vendor::json::same_bytes;
-use crate::vendor::{Decision, Doc, Json, SkipReason, VendorSet};
+use crate::vendors::json::same_bytes;
+use crate::vendors::{Decision, Doc, Json, SkipReason, VendorSet};
 
 /// How deep escaped-inside-string bodies are followed.
 const MAX_DEPTH: u8 = 4;

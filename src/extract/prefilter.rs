@@ -7,8 +7,8 @@ use aho_corasick::packed::{self, Searcher as Teddy};
 use aho_corasick::{AhoCorasick, Input, MatchKind, Span};
 use memchr::memmem::Finder;
 
-use crate::vendor::json::same_bytes;
-use crate::vendor::{ValueKind, VendorSet};
+use crate::vendors::json::same_bytes;
+use crate::vendors::{ValueKind, VendorSet};
 
 /// At most this many vendors (they are tracked in a `u64` bit set).
 pub const MAX_VENDORS: usize = 64;
@@ -79,7 +79,7 @@ impl Prefilter {
     }
 
     /// The pre-filter searching for `anchors[i]` for vendor `i`; a key that
-    /// is not one of the vendor's [`crate::vendor::Vendor::anchor_candidates`]
+    /// is not one of the vendor's [`crate::vendors::Vendor::anchor_candidates`]
     /// is replaced by its configured anchor.
     pub fn with_anchors(
         vendors: &VendorSet,

@@ -17,7 +17,7 @@ use super::docker;
 use super::line::decode_line;
 use super::prefilter::Prefilter;
 use super::span::find_close;
-use crate::vendor::{Decision, DecodedError, SkipReason, VendorSet};
+use crate::vendors::{Decision, DecodedError, SkipReason, VendorSet};
 
 /// Bytes asked of the reader per read call.
 const READ_CHUNK: usize = 256 * 1024;

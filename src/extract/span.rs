@@ -39,7 +39,7 @@ fn skip_string(text: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-pub use crate::vendor::json::skip_ws;
+pub use crate::vendors::json::skip_ws;
 
 /// Decodes one level of JSON string escaping, from the start of `text` up
 /// to the first unescaped `"` (the end of the string the text sits in), a

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::Format;
 use crate::aggregate::{Dim, Row, Tally};
-use crate::vendor::VendorSet;
+use crate::vendors::VendorSet;
 
 /// Rows shown per list.
 pub const TOP: usize = 10;

@@ -41,7 +41,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aggregate::live::{LiveEvent, Observer};
 use crate::config::Config;
-use crate::vendor::SkipReason;
+use crate::vendors::SkipReason;
 
 /// Codes outside the catalog kept as their own series, per vendor.
 pub const DEFAULT_MAX_UNKNOWN_CODES: usize = 50;

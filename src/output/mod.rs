@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use crate::aggregate::{Dim, Row, Tally};
-use crate::vendor::VendorSet;
+use crate::vendors::VendorSet;
 
 pub mod live;
 

@@ -45,7 +45,7 @@ use jiff::Timestamp;
 use super::redact::redact;
 use super::rfc3339;
 use crate::aggregate::{Key, Stats, Tally};
-use crate::vendor::VendorSet;
+use crate::vendors::VendorSet;
 
 /// The header of every report, in order.
 pub const COLUMNS: [&str; 10] = [

@@ -30,7 +30,7 @@ use crate::aggregate::live::LiveEvent;
 use crate::aggregate::{Counter, Filter, Tally};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::input::open_stdin;
-use crate::vendor::{SkipReason, VendorSet};
+use crate::vendors::{SkipReason, VendorSet};
 
 /// How long a rotated-away file is still read after its last growth, for
 /// writers that keep their old descriptor for a moment after a rename.
