@@ -77,6 +77,11 @@ pub struct TailSection {
     /// How often directories and globs are re-listed, as a safety net for
     /// missed file-system events.
     pub rescan_interval: Option<String>,
+    /// Directories rotated files are moved to besides the followed file's
+    /// own (logrotate's `olddir`): looked in, on a restart, for a followed
+    /// file rotated away while errscope was down.
+    #[serde(default)]
+    pub rotated_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

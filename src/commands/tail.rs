@@ -151,5 +151,6 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
         config_path: args.config.config.clone(),
         cli_report_dir: args.report_dir.clone(),
         cli_no_redact: args.no_redact,
+        rotated_dirs: config.file.tail.rotated_dirs.clone(),
     })
 }

@@ -71,11 +71,89 @@ impl Fingerprint {
     pub fn check(&self, file: &File) -> io::Result<Check> {
         let mut buf = [0u8; FINGERPRINT_BYTES];
         let got = read_prefix(file, &mut buf)?;
-        let len = self.len as usize;
-        if got < len || Fingerprint::of(&buf[..len]) != *self {
+        if !self.matches(&buf[..got]) {
             return Ok(Check::Different);
         }
         Ok(Check::Same(Fingerprint::of(&buf[..got])))
+    }
+
+    /// Whether content starting with `head` starts with the fingerprinted
+    /// bytes (the empty fingerprint matches anything).
+    pub fn matches(&self, head: &[u8]) -> bool {
+        let len = self.len as usize;
+        head.len() >= len && Fingerprint::of(&head[..len]) == *self
+    }
+}
+
+/// The first [`FINGERPRINT_BYTES`] of a file's content, decompressed when
+/// the file is gzip (recognised by its magic bytes): how a rotated file is
+/// recognised whether or not it was compressed since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub bytes: Vec<u8>,
+    pub gzip: bool,
+}
+
+impl Head {
+    /// Reads the head of `file` without moving its offset. A gzip stream
+    /// that cannot be decoded has an empty head.
+    pub fn read(file: &File) -> io::Result<Head> {
+        let mut buf = [0u8; FINGERPRINT_BYTES];
+        let got = read_prefix(file, &mut buf)?;
+        if !crate::input::open::starts_gzip(&buf[..got]) {
+            return Ok(Head {
+                bytes: buf[..got].to_vec(),
+                gzip: false,
+            });
+        }
+        let positioned = PositionedReader { file, at: 0 };
+        let mut decoder = flate2::read::MultiGzDecoder::new(positioned);
+        let mut bytes = Vec::with_capacity(FINGERPRINT_BYTES);
+        let read = decoder
+            .by_ref()
+            .take(FINGERPRINT_BYTES as u64)
+            .read_to_end(&mut bytes);
+        if read.is_err() {
+            // A stream being written (gzip still running) or damaged: what
+            // was decoded is still its start.
+            bytes.truncate(FINGERPRINT_BYTES);
+        }
+        Ok(Head { bytes, gzip: true })
+    }
+
+    /// The first bytes of `file` as they are, compressed or not.
+    pub fn read_plain(file: &File) -> io::Result<Head> {
+        let mut buf = [0u8; FINGERPRINT_BYTES];
+        let got = read_prefix(file, &mut buf)?;
+        Ok(Head {
+            bytes: buf[..got].to_vec(),
+            gzip: false,
+        })
+    }
+
+    /// Whether two contents start the same as far as both go (one head is
+    /// a prefix of the other); never when either is empty.
+    pub fn same_start(a: &[u8], b: &[u8]) -> bool {
+        let n = a.len().min(b.len());
+        n > 0 && a[..n] == b[..n]
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(&self.bytes)
+    }
+}
+
+/// Reads a file from `at` with positioned reads (its offset is not moved).
+struct PositionedReader<'f> {
+    file: &'f File,
+    at: u64,
+}
+
+impl Read for PositionedReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
     }
 }
 

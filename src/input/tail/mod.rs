@@ -6,4 +6,4 @@
 pub mod discover;
 pub mod identity;
 
-pub use identity::{end_of_last_line, is_gzip, Check, FileKey, Fingerprint};
+pub use identity::{end_of_last_line, is_gzip, Check, FileKey, Fingerprint, Head};

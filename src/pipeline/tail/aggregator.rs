@@ -99,6 +99,12 @@ pub(super) struct Aggregator {
     pub(super) warned: HashMap<String, Instant>,
     pub(super) stopping: bool,
     pub(super) output_closed: bool,
+    /// `[tail] rotated_dirs`, absolute.
+    pub(super) rotated_dirs: Arc<Vec<PathBuf>>,
+    /// When the checkpoint this run started from was written.
+    pub(super) checkpoint_written: Option<Timestamp>,
+    /// The first listing is under way.
+    pub(super) starting: bool,
 }
 
 impl Aggregator {
@@ -115,6 +121,14 @@ impl Aggregator {
             None => (State::new(), true),
         };
         let mut state = state;
+        let checkpoint_written = (!first_start).then_some(state.written);
+        let rotated_dirs = Arc::new(
+            settings
+                .rotated_dirs
+                .iter()
+                .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+                .collect(),
+        );
         let loaded = std::mem::take(&mut state.files)
             .into_iter()
             .map(|e| (e.key, e))
@@ -161,6 +175,9 @@ impl Aggregator {
             warned: HashMap::new(),
             stopping: false,
             output_closed: false,
+            rotated_dirs,
+            checkpoint_written,
+            starting: true,
         };
         aggregator.rescan(true);
         for pattern in &aggregator.settings.patterns {
@@ -285,18 +302,19 @@ impl Aggregator {
                         offset: 0,
                         lines: 0,
                         tally: named_tally(&followed.entry.name),
+                        gzip: false,
                         ..followed.entry.clone()
                     };
                     let old = std::mem::replace(&mut followed.entry, fresh);
                     self.retire(old, true);
-                    self.dirty = true;
+                    self.checkpoint_now();
                 }
             }
             SourceMsg::Released { id } => {
                 if let Some(followed) = self.followers.remove(&id) {
                     self.forget(&followed);
                     self.retire(followed.entry, false);
-                    self.dirty = true;
+                    self.checkpoint_now();
                 }
             }
             SourceMsg::Exited { id, error } => {
@@ -358,6 +376,19 @@ impl Aggregator {
             }
         }
         self.dirty = true;
+    }
+
+    /// A rotation's bookkeeping (the retired counts, the identity let go
+    /// and its offset) is written at once: a crash right after must not
+    /// take the checkpoint back to before the rotation.
+    fn checkpoint_now(&mut self) {
+        self.dirty = true;
+        if self.stopping {
+            return;
+        }
+        if let Err(e) = self.persist() {
+            self.warn("checkpoint", &e.to_string());
+        }
     }
 
     /// Final counts of an identity go to the retired tally; the identity is

@@ -98,6 +98,28 @@ pub struct FileEntry {
     /// Counts of this file since following began (`lines` and `bytes` are
     /// what was read of it).
     pub tally: Tally,
+    /// Where it was last seen, absolute (`path` is as the inputs named it,
+    /// maybe relative to another working directory): a restart looks for
+    /// it beside this path when it is no longer there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<PathBuf>,
+    /// The live file it was first followed as, absolute: its rotations are
+    /// looked for beside that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<PathBuf>,
+    /// Being read from a gzip file: `offset` and `lines` are those of the
+    /// decompressed stream.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gzip: bool,
+}
+
+impl FileEntry {
+    /// Where to look for it: its absolute location, else its path.
+    pub fn last_seen(&self) -> PathBuf {
+        self.location
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&self.path))
+    }
 }
 
 /// An identity let go.
@@ -223,6 +245,9 @@ mod tests {
             offset: 900,
             lines: 10,
             tally: tally.clone(),
+            location: Some("/var/log/app.log".into()),
+            origin: Some("/var/log/app.log".into()),
+            gzip: false,
         });
         state.retired = tally;
         state.released.push(ReleasedFile {

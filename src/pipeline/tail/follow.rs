@@ -14,23 +14,26 @@
 use std::fs::File;
 #[cfg(test)]
 use std::fs::OpenOptions;
-use std::io::{self, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use flate2::read::MultiGzDecoder;
 use jiff::Timestamp;
 use tokio::sync::mpsc::Sender;
 
+use super::rotation::{find_copy, Siblings};
 use crate::aggregate::event::ErrorEvent;
 use crate::aggregate::{Counter, Filter, Tally};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
+use crate::input::open::starts_gzip;
 use crate::input::open_stdin;
 use crate::input::tail::discover::Wake;
-use crate::input::tail::identity::{Check, Fingerprint};
+use crate::input::tail::identity::{FileKey, Fingerprint, Head, FINGERPRINT_BYTES};
 use crate::vendors::{SkipReason, VendorSet};
 
 /// How long a rotated-away file is still read after its last growth, for
@@ -134,6 +137,16 @@ pub struct FollowSpec {
     pub fingerprint: Fingerprint,
     /// Safety poll when no event wakes the follower.
     pub poll: Duration,
+    /// Where rotated files are moved besides `path`'s directory.
+    pub rotated_dirs: Arc<Vec<PathBuf>>,
+    /// A compressed rotated file: its decompressed stream is read from
+    /// `offset` to its end, and let go.
+    pub gzip: bool,
+    /// Found while running: the identities the aggregator follows or let
+    /// go (a file beside this one that is none of them and newer than this
+    /// one may hold content this one had before it was looked at). `None`
+    /// at a start, where every file beside it is accounted for otherwise.
+    pub accounted: Option<Vec<FileKey>>,
 }
 
 /// Starts the follower thread of one file.
@@ -154,7 +167,12 @@ pub fn spawn_file(
         .spawn(move || {
             let id = spec.id;
             let shown = spec.shown.clone();
-            let error = match follow_file(spec, &engine, &thread_ctl, &wake_rx, &tx) {
+            let followed = if spec.gzip {
+                follow_gzip(spec, &engine, &thread_ctl, &tx)
+            } else {
+                follow_file(spec, &engine, &thread_ctl, &wake_rx, &tx)
+            };
+            let error = match followed {
                 Ok(()) | Err(Stopped::Closed) => None,
                 Err(Stopped::Io(e)) => Some(format!("{shown}: {e}")),
             };
@@ -212,6 +230,24 @@ fn follow_file(
     let mut fingerprint = spec.fingerprint;
     let mut feed = Feed::new(spec.id, engine, spec.name, spec.offset, spec.lines, tx);
     let mut last_growth = Instant::now();
+    let own_meta = file.metadata()?;
+    let own = Some(FileKey::of(&own_meta));
+    // A file found while running may have been written, copied and
+    // truncated before this first look: copies newer than the file itself
+    // that the aggregator does not follow are looked at.
+    let born = own_meta.created().ok().filter(|_| spec.offset == 0);
+    let newer_than = born.zip(spec.accounted.as_deref());
+    let mut siblings = Siblings::new(&spec.path, &spec.rotated_dirs, own, newer_than);
+    // The content's first bytes as last read (what the fingerprint is of).
+    let mut head = {
+        let now = Head::read_plain(&file)?.bytes;
+        if fingerprint.matches(&now) {
+            now
+        } else {
+            // Replaced since the checkpoint: found different below.
+            vec![0; fingerprint.len as usize]
+        }
+    };
     loop {
         let stop = ctl.stop.load(Ordering::Acquire);
         let draining = ctl.draining.load(Ordering::Acquire);
@@ -220,29 +256,51 @@ fn follow_file(
         // The first bytes are compared on every wake (one 1 KiB positioned
         // read): content rewritten to the same length changes no size.
         let meta = file.metadata()?;
-        let mut replaced = meta.len() < read_pos;
+        let now = Head::read_plain(&file)?.bytes;
+        if head.is_empty() && starts_gzip(&now) {
+            // Listed while still empty, then written compressed (gzip
+            // creating `app.log.1.gz`): not a log to follow.
+            drop(file);
+            return send(tx, SourceMsg::Released { id: spec.id });
+        }
+        let mut replaced = meta.len() < read_pos || !now.starts_with(&head);
+        let mut unread = None;
+        if !replaced && head.is_empty() && !draining && still_named(&spec.path, own) {
+            // Nothing of the file's content seen yet: content written,
+            // copied and truncated since the last look shows only as a new
+            // copy beside it. (Only while the file is still under its name:
+            // once renamed away, the copies beside that name are another
+            // file's.)
+            unread = siblings.unread_copy(&now);
+            replaced = unread.is_some();
+        }
         if !replaced {
-            match fingerprint.check(&file)? {
-                Check::Same(now) => fingerprint = now,
-                Check::Different => replaced = true,
-            }
+            head = now;
+            fingerprint = Fingerprint::of(&head);
         }
         if replaced {
             // Truncated (copytruncate) or rewritten: the old content ends.
             // What was not read yet may survive in the rotation's copy.
-            if let Some(mut copy) = find_copy(&spec.path, fingerprint, read_pos) {
-                copy.seek(SeekFrom::Start(read_pos))?;
-                while feed.scanner.read_some(&mut copy, &mut feed.sink)? > 0 {
+            let copy = unread.or_else(|| find_copy(&spec.path, &spec.rotated_dirs, &head));
+            if let Some((copy, copy_head)) = copy {
+                siblings.remember(copy.key, copy_head.fingerprint());
+                // What is left of the content is the copy: its start is
+                // the one to recognise it by.
+                fingerprint = copy_head.fingerprint();
+                let mut reader = positioned(copy.file, copy_head.gzip, read_pos)?;
+                while feed.scanner.read_some(&mut reader, &mut feed.sink)? > 0 {
                     if feed.sink.events.len() >= MAX_BATCH_EVENTS {
                         feed.flush(fingerprint)?;
                     }
                 }
             }
+            siblings.remember_copies_of(&head);
             feed.scanner.finish(&mut feed.sink)?;
             feed.flush(fingerprint)?;
             send(tx, SourceMsg::Reset { id: spec.id })?;
             file.seek(SeekFrom::Start(0))?;
             read_pos = 0;
+            head.clear();
             fingerprint = Fingerprint::default();
             feed.restart();
             continue;
@@ -256,6 +314,16 @@ fn follow_file(
             last_growth = Instant::now();
             if feed.sink.events.len() >= MAX_BATCH_EVENTS {
                 feed.flush(fingerprint)?;
+            }
+        }
+        if (head.len() as u64) < read_pos.min(FINGERPRINT_BYTES as u64) {
+            // Bytes arrived between the look at the head and the read: the
+            // head must cover what was read, or a copy of it would not be
+            // recognised.
+            let now = Head::read_plain(&file)?.bytes;
+            if now.starts_with(&head) {
+                head = now;
+                fingerprint = Fingerprint::of(&head);
             }
         }
         if stop {
@@ -281,52 +349,50 @@ fn follow_file(
     }
 }
 
-/// How recent a copy made by copytruncate must be to be looked at.
-const COPY_MAX_AGE: Duration = Duration::from_secs(120);
+/// Whether `path` still names the file `own`.
+fn still_named(path: &std::path::Path, own: Option<FileKey>) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| Some(FileKey::of(&m)) == own)
+}
 
-/// The copy copytruncate made of `path` before truncating it: a recent
-/// file beside it whose name starts with its name (`app.log.1`,
-/// `app.log-20261125`), that starts with the fingerprinted bytes and is at
-/// least `read_to` long. The newest such file.
-fn find_copy(path: &Path, fingerprint: Fingerprint, read_to: u64) -> Option<File> {
-    if fingerprint.is_empty() {
-        return None;
-    }
-    let name = path.file_name()?.to_str()?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut best: Option<(SystemTime, File)> = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let file_name = entry.file_name();
-        let Some(candidate) = file_name.to_str() else {
-            continue;
-        };
-        if candidate == name || !candidate.starts_with(name) {
-            continue;
+/// A rotated file that was compressed: its decompressed stream read from
+/// `offset` to its end, then let go. Stopped at shutdown where it is (the
+/// checkpoint keeps the offset in the decompressed stream).
+fn follow_gzip(
+    spec: FollowSpec,
+    engine: &Engine,
+    ctl: &FollowerCtl,
+    tx: &Sender<SourceMsg>,
+) -> Result<(), Stopped> {
+    let fingerprint = spec.fingerprint;
+    let mut feed = Feed::new(spec.id, engine, spec.name, spec.offset, spec.lines, tx);
+    let mut reader = positioned(spec.file, true, spec.offset)?;
+    loop {
+        if ctl.stop.load(Ordering::Acquire) {
+            return feed.flush(fingerprint);
         }
-        let Ok(file) = File::open(entry.path()) else {
-            continue;
-        };
-        let Ok(meta) = file.metadata() else {
-            continue;
-        };
-        let Ok(modified) = meta.modified() else {
-            continue;
-        };
-        let recent = modified.elapsed().map_or(true, |age| age <= COPY_MAX_AGE);
-        if !meta.is_file() || meta.len() < read_to || !recent {
-            continue;
+        if feed.scanner.read_some(&mut reader, &mut feed.sink)? == 0 {
+            break;
         }
-        if !matches!(fingerprint.check(&file), Ok(Check::Same(_))) {
-            continue;
-        }
-        if best.as_ref().is_none_or(|(t, _)| modified > *t) {
-            best = Some((modified, file));
+        if feed.sink.events.len() >= MAX_BATCH_EVENTS {
+            feed.flush(fingerprint)?;
         }
     }
-    best.map(|(_, file)| file)
+    feed.scanner.finish(&mut feed.sink)?;
+    feed.flush(fingerprint)?;
+    send(tx, SourceMsg::Released { id: spec.id })
+}
+
+/// A reader of `file`'s content (decompressed when `gzip`) from `offset`
+/// on; past its end when the content is shorter.
+fn positioned(mut file: File, gzip: bool, offset: u64) -> io::Result<Box<dyn Read + Send>> {
+    if !gzip {
+        file.seek(SeekFrom::Start(offset))?;
+        return Ok(Box::new(file));
+    }
+    file.seek(SeekFrom::Start(0))?;
+    let mut stream = MultiGzDecoder::new(BufReader::new(file));
+    io::copy(&mut stream.by_ref().take(offset), &mut io::sink())?;
+    Ok(Box::new(stream))
 }
 
 fn send(tx: &Sender<SourceMsg>, msg: SourceMsg) -> Result<(), Stopped> {
@@ -509,7 +575,7 @@ mod tests {
         }
     }
 
-    fn spec(path: &Path, poll: Duration) -> FollowSpec {
+    fn spec(path: &std::path::Path, poll: Duration) -> FollowSpec {
         FollowSpec {
             id: 7,
             file: File::open(path).unwrap(),
@@ -520,6 +586,9 @@ mod tests {
             lines: 0,
             fingerprint: Fingerprint::default(),
             poll,
+            rotated_dirs: Arc::new(Vec::new()),
+            gzip: false,
+            accounted: None,
         }
     }
 
@@ -596,21 +665,20 @@ mod tests {
     }
 
     #[test]
-    fn the_copytruncate_copy_is_found_by_fingerprint() {
+    fn the_copytruncate_copy_is_found_by_its_first_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.log");
         std::fs::write(&path, ERR.repeat(20)).unwrap();
-        let fingerprint = Fingerprint::read(&File::open(&path).unwrap()).unwrap();
+        let start = Head::read_plain(&File::open(&path).unwrap()).unwrap().bytes;
         std::fs::write(dir.path().join("app.log.2"), "older content\n").unwrap();
         std::fs::write(dir.path().join("other.log.1"), ERR.repeat(20)).unwrap();
-        assert!(find_copy(&path, fingerprint, 100).is_none());
+        assert!(find_copy(&path, &[], &start).is_none());
         std::fs::copy(&path, dir.path().join("app.log-20261125")).unwrap();
-        let mut copy = find_copy(&path, fingerprint, 100).unwrap();
+        let (mut copy, _) = find_copy(&path, &[], &start).unwrap();
         let mut text = String::new();
-        copy.read_to_string(&mut text).unwrap();
+        copy.file.read_to_string(&mut text).unwrap();
         assert_eq!(text, ERR.repeat(20));
-        // The copy must reach as far as what was read.
-        assert!(find_copy(&path, fingerprint, 1 << 20).is_none());
-        assert!(find_copy(&path, Fingerprint::default(), 0).is_none());
+        // Nothing read yet: nothing to recognise a copy by.
+        assert!(find_copy(&path, &[], &[]).is_none());
     }
 }

@@ -54,6 +54,8 @@ pub mod follow;
 pub mod read_from;
 mod registry;
 mod reload;
+mod restart;
+pub mod rotation;
 
 use std::io;
 use std::path::PathBuf;
@@ -89,6 +91,9 @@ pub struct TailSettings {
     /// What the command line set, which a reloaded config does not override.
     pub cli_report_dir: Option<PathBuf>,
     pub cli_no_redact: bool,
+    /// Directories rotated files are moved to (logrotate's `olddir`),
+    /// looked in besides each file's own.
+    pub rotated_dirs: Vec<PathBuf>,
 }
 
 /// The observers of the live stream: the alert engine apart, as a reload

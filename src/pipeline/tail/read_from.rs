@@ -27,6 +27,20 @@ pub struct Saved {
     pub same_content: bool,
 }
 
+/// A file found at a restart beside a followed file (under a rotated
+/// name, or in a rotated directory) that no identity or content the
+/// checkpoint knows accounts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unaccounted {
+    /// Modified after the checkpoint was written (less a margin for files
+    /// created just before it and not listed yet): rotated from a file
+    /// created while errscope was down, so none of it was counted.
+    ModifiedSince,
+    /// Older than the checkpoint: it was there before, and not counted on
+    /// purpose (present at the first start, or let go long ago).
+    Older,
+}
+
 /// What is known of a file seen for the first time by this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts {
@@ -40,6 +54,8 @@ pub struct Facts {
     pub first_start: bool,
     /// `--from-beginning`: files present at the first start are read whole.
     pub from_beginning: bool,
+    /// Found at a restart beside a followed file, accounted for by nothing.
+    pub unaccounted: Option<Unaccounted>,
 }
 
 /// Where to start, given `facts`.
@@ -54,7 +70,10 @@ pub fn read_from(facts: &Facts) -> ReadFrom {
             };
         }
     }
-    if facts.copy_of_counted || (facts.first_start && !facts.from_beginning) {
+    if facts.copy_of_counted
+        || (facts.first_start && !facts.from_beginning)
+        || facts.unaccounted == Some(Unaccounted::Older)
+    {
         ReadFrom::End
     } else {
         ReadFrom::Beginning
@@ -72,6 +91,7 @@ mod tests {
             copy_of_counted: false,
             first_start: false,
             from_beginning: false,
+            unaccounted: None,
         }
     }
 
@@ -163,5 +183,46 @@ mod tests {
             read_from(&followed_copy),
             ReadFrom::Checkpoint { offset: 5, .. }
         ));
+    }
+
+    #[test]
+    fn a_rotated_file_found_at_a_restart_resumes_at_its_checkpoint() {
+        // Renamed (same identity), copied or compressed (same content, a
+        // compressed size counted as unbounded): read on from the offset.
+        for size in [1000, u64::MAX] {
+            let moved = Facts {
+                saved: saved(400, true),
+                size,
+                ..facts()
+            };
+            assert_eq!(
+                read_from(&moved),
+                ReadFrom::Checkpoint {
+                    offset: 400,
+                    lines: 7
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn an_unaccounted_rotated_file_is_read_whole_only_if_written_while_down() {
+        let new = Facts {
+            unaccounted: Some(Unaccounted::ModifiedSince),
+            ..facts()
+        };
+        assert_eq!(read_from(&new), ReadFrom::Beginning);
+        let older = Facts {
+            unaccounted: Some(Unaccounted::Older),
+            from_beginning: true,
+            ..facts()
+        };
+        assert_eq!(read_from(&older), ReadFrom::End);
+        // A copy of counted bytes is not counted again, however recent.
+        let copy = Facts {
+            copy_of_counted: true,
+            ..new
+        };
+        assert_eq!(read_from(&copy), ReadFrom::End);
     }
 }

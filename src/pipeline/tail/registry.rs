@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::aggregator::{named_tally, Aggregator, Followed, MAX_MATCHED_NAMES, MAX_RELEASED};
-use super::checkpoint::FileEntry;
+use super::checkpoint::{FileEntry, ReleasedFile};
 use super::follow::{spawn_file, FollowSpec, FollowerCtl};
 use super::read_from::{read_from, Facts, ReadFrom, Saved};
 use crate::input::tail::discover::{self, Wake};
-use crate::input::tail::{end_of_last_line, is_gzip, Check, FileKey, Fingerprint};
+use crate::input::tail::{end_of_last_line, is_gzip, Check, FileKey, Fingerprint, Head};
 
 impl Aggregator {
     /// Lists the inputs: new files are followed, files found under another
@@ -21,6 +21,28 @@ impl Aggregator {
     pub(super) fn rescan(&mut self, initial: bool) {
         if self.stopping {
             return;
+        }
+        self.starting = initial;
+        let restart = initial && !self.first_start;
+        // Where rotated files written while errscope was down may be: beside
+        // what the inputs name now, and beside the checkpointed files'
+        // first and last paths.
+        let bases: Vec<(PathBuf, String)> = if restart {
+            let listed = discover::list(&self.settings.patterns)
+                .into_iter()
+                .map(|p| (discover::event_key(&p), p.display().to_string()));
+            let checkpointed = self.loaded.values().flat_map(|e| {
+                let origin = e.origin.clone().map(|o| (o, e.name.clone()));
+                origin.into_iter().chain([(e.last_seen(), e.name.clone())])
+            });
+            listed.chain(checkpointed).collect()
+        } else {
+            Vec::new()
+        };
+        if restart {
+            // Checkpointed files rotated away while errscope was down: read
+            // on where they are now, before anything else claims them.
+            self.resume_rotated();
         }
         let mut present = HashSet::new();
         let renames = self.rescan_request.take_renames();
@@ -84,9 +106,13 @@ impl Aggregator {
         }
         self.check_vanished();
         if initial {
+            if restart {
+                self.follow_rotated_while_down(&bases);
+            }
             // Checkpointed files not found: their counts are final.
             let unmatched: Vec<FileEntry> = self.loaded.drain().map(|(_, e)| e).collect();
             for entry in unmatched {
+                self.gone_while_down(&entry);
                 self.retire(entry, false);
             }
         }
@@ -131,6 +157,7 @@ impl Aggregator {
         if followed.entry.path != shown {
             followed.entry.path = shown;
             let key = discover::event_key(path);
+            followed.entry.location = Some(key.clone());
             if let Ok(mut map) = self.wake_map.lock() {
                 if map
                     .get(&followed.event_key)
@@ -183,6 +210,7 @@ impl Aggregator {
             copy_of_counted,
             first_start,
             from_beginning,
+            unaccounted: None,
         };
         // The identity's saved position: the checkpoint's entry, else one let go.
         let mut entry = None;
@@ -196,11 +224,18 @@ impl Aggregator {
                 loaded.path = shown.clone();
                 entry = Some(loaded);
             } else {
+                if initial && !self.first_start {
+                    self.replaced_while_down(&loaded);
+                }
                 self.retire(loaded, false);
             }
         }
         if entry.is_none() {
-            if let Some(i) = self.state.released.iter().rposition(|r| r.key == key) {
+            // An identity let go before anything of it was read says
+            // nothing (its inode may be reused by any file): the file is
+            // judged as new.
+            let with_content = |r: &ReleasedFile| r.key == key && !r.fingerprint.is_empty();
+            if let Some(i) = self.state.released.iter().rposition(with_content) {
                 let released = self.state.released.remove(i);
                 let saved = Saved {
                     offset: released.offset,
@@ -216,6 +251,9 @@ impl Aggregator {
                         name: released.name,
                         offset: released.offset,
                         lines: released.lines,
+                        location: None,
+                        origin: None,
+                        gzip: false,
                     });
                 }
             }
@@ -227,10 +265,25 @@ impl Aggregator {
                 // (`app.log.2`, `app.log-20261125`) is a copytruncate copy of
                 // counted bytes (a renamed file keeps its inode). Except at
                 // the very first start, where nothing was counted yet.
-                if name.is_none()
+                // At a restart the name proves nothing: a file rotated
+                // while errscope was down has a new inode under such a
+                // name too. Its content and age tell.
+                let rotated_name = name.is_none()
                     && !(initial && self.first_start)
-                    && self.rotation_name_of_followed(path)
-                {
+                    && self.rotation_name_of_followed(path);
+                if rotated_name && initial {
+                    let head = Head::read(&file)?;
+                    let unaccounted = self.unaccounted(&meta);
+                    let copy = self.known_content(&head.bytes);
+                    let verdict = read_from(&Facts {
+                        unaccounted: Some(unaccounted),
+                        ..facts(None, copy)
+                    });
+                    if verdict == ReadFrom::End {
+                        self.ignored.insert(key);
+                        return Ok(None);
+                    }
+                } else if rotated_name {
                     tracing::warn!(
                         "tail: {shown}: a rotation copy of a followed file; not counted again"
                     );
@@ -248,11 +301,20 @@ impl Aggregator {
                             .released
                             .iter()
                             .any(|r| r.truncated && r.fingerprint == fingerprint));
+                // At a restart, content that starts as counted content does
+                // is a copy of it, whatever its name (the file it was copied
+                // from may have been renamed away since).
+                let copy = copy
+                    || (initial && !self.first_start && {
+                        let head = Head::read_plain(&file)?;
+                        self.known_content(&head.bytes)
+                    });
                 let offset = match read_from(&facts(None, copy)) {
                     ReadFrom::End => end_of_last_line(&mut file)?,
                     ReadFrom::Beginning | ReadFrom::Checkpoint { .. } => 0,
                 };
                 let name = name.unwrap_or_else(|| shown.clone());
+                let origin = Some(discover::event_key(Path::new(&name)));
                 FileEntry {
                     key,
                     fingerprint,
@@ -261,10 +323,44 @@ impl Aggregator {
                     name,
                     offset,
                     lines: 0,
+                    location: None,
+                    origin,
+                    gzip: false,
                 }
             }
         };
+        self.spawn_follower(path, file, entry).map(Some)
+    }
+
+    /// Starts the follower of `file` (found at `path`) from `entry`.
+    pub(super) fn spawn_follower(
+        &mut self,
+        path: &Path,
+        file: File,
+        mut entry: FileEntry,
+    ) -> io::Result<u64> {
+        let key = entry.key;
+        let shown = path.display().to_string();
+        entry.path = shown.clone();
+        entry.location = Some(discover::event_key(path));
+        if entry.origin.is_none() {
+            entry.origin = entry.location.clone();
+        }
+        let accounted = (!self.starting).then(|| {
+            self.by_key
+                .keys()
+                .chain(self.state.released.iter().map(|r| &r.key))
+                .copied()
+                .collect()
+        });
         let id = self.new_id();
+        tracing::debug!(
+            "tail: following {shown} ({}:{}) from offset {}{}",
+            key.dev,
+            key.inode,
+            entry.offset,
+            if entry.gzip { " (gzip)" } else { "" }
+        );
         let ctl = spawn_file(
             FollowSpec {
                 id,
@@ -276,6 +372,9 @@ impl Aggregator {
                 lines: entry.lines,
                 fingerprint: entry.fingerprint,
                 poll: self.poll,
+                rotated_dirs: self.rotated_dirs.clone(),
+                gzip: entry.gzip,
+                accounted,
             },
             self.engine.clone(),
             self.tx.clone(),
@@ -297,7 +396,7 @@ impl Aggregator {
             },
         );
         self.dirty = true;
-        Ok(Some(id))
+        Ok(id)
     }
 
     /// Whether `path` is named like a rotation of a followed file in the
