@@ -25,12 +25,22 @@
 //!   name it simply keeps being followed. A file created and renamed away
 //!   before a listing saw it is found through the paired rename event.
 //! - copytruncate: on truncation, what was not read yet is read from the
-//!   copy beside the file (same name prefix, same first bytes); lost are
-//!   only lines written after the copy and truncated before being read
-//!   (the copy-to-truncate window). If the inputs match the copies too,
-//!   a copy is recognised by the full 1 KiB fingerprint of a followed or
-//!   truncated file, or by a rotation-style name of a followed file
-//!   (`app.log.2`, `app.log-20261125`) on a new inode, and not counted.
+//!   copy beside the file or in `[tail] rotated_dirs` (a rotated name, the
+//!   same first bytes as far as both go; plain or gzip); lost are only
+//!   lines written after the copy and truncated before being read (the
+//!   copy-to-truncate window). Content written, copied and truncated
+//!   before the follower first looked shows as a new copy beside the file
+//!   that holds other content than the file: it is read ([`rotation`]).
+//!   If the inputs match the copies too, a copy is recognised by the full
+//!   1 KiB fingerprint of a followed or truncated file, or by a
+//!   rotation-style name of a followed file (`app.log.2`,
+//!   `app.log-20261125`) on a new inode, and not counted.
+//! - Restart (`restart`): a checkpointed file no longer where it was is
+//!   found beside its last path (any name, and `rotated_dirs`) by inode,
+//!   or by its first bytes (decompressed for gzip), and read on from its
+//!   offset; rotated files written while errscope was down that nothing
+//!   known accounts for are read whole; one found nowhere is named with
+//!   its offset. A rotation's bookkeeping is checkpointed at once.
 //!
 //! - SIGHUP re-reads the `--config` file. If it loads and validates, the
 //!   alert rules and sinks and `[report]` (dir, redact; the command line
@@ -41,12 +51,14 @@
 //!   `max_line_bytes` need a restart. A config that fails is named on
 //!   stderr (file, line, key) and the previous one is kept.
 //!
-//! Limits: a file rotated away under a name the inputs do not match while
-//! errscope is down loses its unread tail; content rewritten from zero with
-//! the same first 1 KiB and longer than what was read is not noticed; two
-//! processes must not share a state directory; a blocked stdout blocks
-//! counting (memory stays bounded) and delays shutdown; a corrupt
-//! checkpoint is moved aside and counting starts afresh from the end.
+//! Limits: lines in a copytruncate window; a rotated file deleted while
+//! errscope is down (its bytes past the checkpoint); rare races between a
+//! rotation and a file's first read that the rotation model test still
+//! finds; content rewritten from zero with the same first 1 KiB and longer
+//! than what was read is not noticed; two processes must not share a state
+//! directory; a blocked stdout blocks counting (memory stays bounded) and
+//! delays shutdown; a corrupt checkpoint is moved aside and counting starts
+//! afresh from the end.
 
 mod aggregator;
 pub mod checkpoint;
