@@ -1,6 +1,7 @@
 //! Rendering counts: a terminal table, CSV, JSON and NDJSON; daily CSV
 //! reports and their HTML page.
 
+pub mod atomic;
 pub mod html;
 pub mod redact;
 pub mod report;
