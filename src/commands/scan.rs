@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use serde_json::json;
 
 use super::{load_config, Exit};
-use crate::aggregate::{parse_dims, Counter, Filter, Tally};
+use crate::aggregate::{parse_dims, Counter, Filter, Tally, Zone};
 use crate::cli::{FilterArgs, ScanArgs};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::extract::timestamp;
@@ -22,6 +22,9 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     let config = load_config(&args.config)?;
     let dims = parse_dims(&args.by).map_err(|e| anyhow!("--by: {e}"))?;
     let filter = build_filter(&args.filter)?;
+    let zone = config
+        .zone(args.zone.timezone.as_deref())
+        .map_err(|e| anyhow!(e))?;
     let mut engine = config
         .engine(args.max_line_bytes)
         .map_err(|e| anyhow!("{}: {e}", config.shown()))?;
@@ -53,6 +56,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     let run = ParallelScan {
         engine: &engine,
         filter: &filter,
+        zone: &zone,
         sources: &sources,
         events: events_out.as_ref(),
         mmap: !args.no_mmap,
@@ -72,13 +76,14 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         out.flush().or_else(ignore_broken_pipe)?;
     } else {
         let mut out = io::BufWriter::new(io::stdout().lock());
-        output::write_summary(&mut out, args.format, &tally, &dims, &engine.vendors)
+        output::write_summary(&mut out, args.format, &tally, &dims, &engine.vendors, &zone)
             .and_then(|()| out.flush())
             .or_else(ignore_broken_pipe)?;
     }
     if let Some(dir) = &args.report_dir {
-        // Lines without a time count on today (UTC): see output::report.
-        if let Err(error) = report::write_daily(dir, &tally, &engine.vendors, !args.no_redact) {
+        // Lines without a time count on today: see output::report.
+        let redact = !args.no_redact;
+        if let Err(error) = report::write_daily(dir, &tally, &engine.vendors, redact, &zone) {
             eprintln!("errscope: {error}");
             failed = true;
         }
@@ -115,6 +120,7 @@ type SharedOut = Mutex<Box<dyn Write + Send>>;
 struct ParallelScan<'a> {
     engine: &'a Engine,
     filter: &'a Filter,
+    zone: &'a Zone,
     sources: &'a [Source],
     events: Option<&'a SharedOut>,
     mmap: bool,
@@ -167,8 +173,10 @@ impl ParallelScan<'_> {
     }
 
     fn worker(&self, next: &AtomicUsize, failed: &AtomicBool, read_bytes: Arc<AtomicU64>) -> Tally {
+        let mut counter = Counter::new(&self.engine.vendors, self.filter);
+        counter.zone = self.zone.clone();
         let mut sink = WorkerSink {
-            counter: Counter::new(&self.engine.vendors, self.filter),
+            counter,
             vendors: &self.engine.vendors,
             events: self.events.map(|shared| (shared, Vec::new())),
             source: String::new(),

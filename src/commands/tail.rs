@@ -1082,6 +1082,7 @@ impl Tailer {
             &reported,
             &self.engine.vendors,
             self.settings.redact,
+            &crate::aggregate::Zone::utc(),
         );
         if let Err(e) = result {
             self.warn(&dir.display().to_string(), &format!("{e:#}"));

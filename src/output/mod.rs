@@ -14,7 +14,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::aggregate::{Dim, Row, Tally};
+use crate::aggregate::{Dim, Row, Tally, Zone};
 use crate::vendors::VendorSet;
 
 pub mod live;
@@ -33,15 +33,17 @@ pub fn rfc3339(time: Option<Timestamp>) -> String {
         .unwrap_or_default()
 }
 
-/// Writes the grouped counts of `tally` in `format`.
+/// Writes the grouped counts of `tally` in `format`, days and hours in
+/// `zone` (the zone the tally was bucketed in).
 pub fn write_summary(
     out: &mut dyn Write,
     format: Format,
     tally: &Tally,
     dims: &[Dim],
     vendors: &VendorSet,
+    zone: &Zone,
 ) -> io::Result<()> {
-    let rows = tally.rows(dims, vendors);
+    let rows = tally.rows_in(dims, vendors, zone);
     let describe = dims.contains(&Dim::Code);
     match format {
         Format::Table => write_table(out, tally, &rows, dims, describe, vendors),
@@ -277,6 +279,7 @@ mod tests {
             &tally(),
             &[Dim::Vendor, Dim::Code, Dim::Status],
             &vendors,
+            &Zone::utc(),
         )
         .unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -297,7 +300,15 @@ mod tests {
     fn csv_without_code_has_no_description() {
         let vendors = VendorSet::builtin().unwrap();
         let mut out = Vec::new();
-        write_summary(&mut out, Format::Csv, &tally(), &[Dim::Vendor], &vendors).unwrap();
+        write_summary(
+            &mut out,
+            Format::Csv,
+            &tally(),
+            &[Dim::Vendor],
+            &vendors,
+            &Zone::utc(),
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text.lines().next(),

@@ -9,23 +9,25 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 
 use super::{daily_rows, neutralise, sort_rows, whole_seconds, ReportError, ReportRow, COLUMNS};
-use crate::aggregate::Tally;
+use crate::aggregate::{Tally, Zone};
 use crate::output::{atomic, rfc3339};
 use crate::vendors::VendorSet;
 
-/// Writes (or rewrites) `dir/YYYY-MM-DD.csv` for every UTC day in `tally`;
-/// events without a time count on today (UTC). See [`write_daily_at`].
+/// Writes (or rewrites) `dir/YYYY-MM-DD.csv` for every day (in `zone`) of
+/// `tally`; events without a time count on today. See [`write_daily_at`].
 pub fn write_daily(
     dir: &Path,
     tally: &Tally,
     vendors: &VendorSet,
     redact: bool,
+    zone: &Zone,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    write_daily_at(dir, tally, vendors, redact, Timestamp::now())
+    write_daily_at(dir, tally, vendors, redact, zone, Timestamp::now())
 }
 
-/// Writes (or rewrites) `dir/YYYY-MM-DD.csv` for every UTC day in `tally`,
-/// atomically; events without a time count on the UTC day of `now`.
+/// Writes (or rewrites) `dir/YYYY-MM-DD.csv` for every day (in `zone`, which
+/// the tally was bucketed in) of `tally`, atomically; events without a time
+/// count on the day of `now`.
 /// Creates `dir` if needed. Returns the day files, in date order, which are
 /// now current (rewritten, or already holding exactly these rows).
 ///
@@ -36,9 +38,10 @@ pub fn write_daily_at(
     tally: &Tally,
     vendors: &VendorSet,
     redact: bool,
+    zone: &Zone,
     now: Timestamp,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let days = daily_rows(tally, vendors, redact, now);
+    let days = daily_rows(tally, vendors, redact, zone, now);
     if days.is_empty() {
         return Ok(Vec::new());
     }
@@ -300,7 +303,7 @@ mod tests {
     #[test]
     fn csv_round_trip_and_columns() {
         let vendors = VendorSet::builtin().unwrap();
-        let days = daily_rows(&sample_tally(), &vendors, true, ts(NOW));
+        let days = daily_rows(&sample_tally(), &vendors, true, &Zone::utc(), ts(NOW));
         let rows = &days[&date("2026-11-20")];
         let bytes = render_csv(rows).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
@@ -388,7 +391,8 @@ mod tests {
             Some(t),
             "m",
         );
-        let written = write_daily_at(&reports, &tally, &vendors, true, ts(NOW)).unwrap();
+        let written =
+            write_daily_at(&reports, &tally, &vendors, true, &Zone::utc(), ts(NOW)).unwrap();
         assert_eq!(written, [reports.join("2026-11-20.csv")]);
         assert_eq!(read_report(&written[0]).unwrap()[0].count, 1);
 
@@ -406,7 +410,8 @@ mod tests {
             Some(t),
             "m",
         );
-        let written = write_daily_at(&reports, &tally, &vendors, true, ts(NOW)).unwrap();
+        let written =
+            write_daily_at(&reports, &tally, &vendors, true, &Zone::utc(), ts(NOW)).unwrap();
         assert_eq!(written.len(), 2);
         assert_eq!(read_report(&written[0]).unwrap()[0].count, 2);
         assert_eq!(read_report(&written[1]).unwrap()[0].count, 1);
@@ -422,11 +427,16 @@ mod tests {
             let mode = fs::metadata(&written[0]).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o644);
         }
-        assert!(
-            write_daily_at(&reports, &Tally::default(), &vendors, true, ts(NOW))
-                .unwrap()
-                .is_empty()
-        );
+        assert!(write_daily_at(
+            &reports,
+            &Tally::default(),
+            &vendors,
+            true,
+            &Zone::utc(),
+            ts(NOW)
+        )
+        .unwrap()
+        .is_empty());
     }
 
     #[test]
@@ -441,10 +451,11 @@ mod tests {
             Some(t),
             "m",
         );
-        let path = &write_daily_at(dir.path(), &tally, &vendors, true, ts(NOW)).unwrap()[0];
+        let path =
+            &write_daily_at(dir.path(), &tally, &vendors, true, &Zone::utc(), ts(NOW)).unwrap()[0];
         let before = fs::metadata(path).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
-        write_daily_at(dir.path(), &tally, &vendors, true, ts(NOW)).unwrap();
+        write_daily_at(dir.path(), &tally, &vendors, true, &Zone::utc(), ts(NOW)).unwrap();
         assert_eq!(fs::metadata(path).unwrap().modified().unwrap(), before);
     }
 
@@ -484,7 +495,8 @@ mod tests {
                 "m",
             );
         }
-        let error = write_daily_at(dir.path(), &tally, &vendors, true, ts(NOW)).unwrap_err();
+        let error =
+            write_daily_at(dir.path(), &tally, &vendors, true, &Zone::utc(), ts(NOW)).unwrap_err();
         assert_eq!(error.path(), dir.path().join("2026-11-20.csv"));
         assert!(error.to_string().starts_with("cannot write "), "{error}");
         // The other day was still written.
@@ -496,7 +508,8 @@ mod tests {
         // The report directory is a file.
         let not_dir = dir.path().join("file");
         fs::write(&not_dir, "").unwrap();
-        let error = write_daily_at(&not_dir, &tally, &vendors, true, ts(NOW)).unwrap_err();
+        let error =
+            write_daily_at(&not_dir, &tally, &vendors, true, &Zone::utc(), ts(NOW)).unwrap_err();
         assert_eq!(error.path(), not_dir);
     }
 
@@ -526,7 +539,7 @@ mod tests {
             Some(t),
             "m",
         );
-        let result = write_daily_at(dir.path(), &tally, &vendors, true, ts(NOW));
+        let result = write_daily_at(dir.path(), &tally, &vendors, true, &Zone::utc(), ts(NOW));
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let error = result.unwrap_err();
         assert_eq!(error.path(), path);

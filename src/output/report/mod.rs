@@ -1,9 +1,13 @@
-//! Daily CSV reports: `YYYY-MM-DD.csv`, one per UTC day, with the columns
+//! Daily CSV reports: `YYYY-MM-DD.csv`, one per local day of the zone
+//! (`--timezone`, `[report] timezone`; UTC by default), with the columns
 //! [`COLUMNS`] and one row per (date, vendor, code, status), sorted by count
 //! descending, then by that key.
 //!
 //! # Which day an event belongs to
-//! The UTC day of the event's own time (the time its line carries). A line
+//! The day, in the zone, of the event's own time (the time its line
+//! carries): days start at local midnight and are 23 or 25 hours long
+//! across a DST change ([`crate::aggregate::zone`]). `first_seen` and
+//! `last_seen` stay RFC 3339 in UTC whatever the zone. A line
 //! without a time (`Key::hour == None`) belongs to the day it arrived: for
 //! `tail` that is when it was read; for a whole-file `scan --report-dir` it
 //! is the day the scan runs (`now` in [`write_daily_at`]), since nothing
@@ -40,7 +44,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 pub mod csv;
@@ -159,11 +162,6 @@ fn is_plain_number(cell: &str) -> bool {
         }
     }
     any_digit && points <= 1
-}
-
-/// The UTC day of a timestamp.
-pub fn utc_day(time: Timestamp) -> Date {
-    time.to_zoned_datetime(TimeZone::UTC).date()
 }
 
 /// Whole seconds: what a report can hold.

@@ -7,31 +7,28 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use super::{neutralise, sample_rank, sort_rows, utc_day, whole_seconds, ReportRow, RowKey};
-use crate::aggregate::{Key, Stats, Tally};
+use super::{neutralise, sample_rank, sort_rows, whole_seconds, ReportRow, RowKey};
+use crate::aggregate::{Key, Stats, Tally, Zone};
 use crate::output::redact::redact;
 use crate::vendors::VendorSet;
 
-/// The rows of each UTC day in `tally`, sorted. Events without a time go to
-/// the day of `now`.
+/// The rows of each day (in `zone`, which the tally was bucketed in) of
+/// `tally`, sorted. Events without a time go to the day of `now`.
 pub fn daily_rows(
     tally: &Tally,
     vendors: &VendorSet,
     redact_messages: bool,
+    zone: &Zone,
     now: Timestamp,
 ) -> BTreeMap<Date, Vec<ReportRow>> {
-    let today = utc_day(now);
+    let today = zone.day_of(now);
     let mut keys: Vec<(&Key, &Stats)> = tally.groups.iter().collect();
     keys.sort_by(|a, b| a.0.cmp(b.0));
 
     // Each row with the first_seen of the group its sample came from.
     let mut grouped: HashMap<RowKey<'_>, (ReportRow, Option<Timestamp>)> = HashMap::new();
     for (key, stats) in keys {
-        let date = key
-            .hour
-            .and_then(|h| h.checked_mul(3600))
-            .and_then(|s| Timestamp::from_second(s).ok())
-            .map_or(today, utc_day);
+        let date = key.hour.and_then(|h| zone.day_of_hour(h)).unwrap_or(today);
         let first_seen = stats.first_seen.map(whole_seconds);
         let last_seen = stats.last_seen.map(whole_seconds);
         let (row, sample_seen) = grouped
@@ -102,7 +99,7 @@ mod tests {
     #[test]
     fn daily_rows_group_by_utc_day() {
         let vendors = VendorSet::builtin().unwrap();
-        let days = daily_rows(&sample_tally(), &vendors, true, ts(NOW));
+        let days = daily_rows(&sample_tally(), &vendors, true, &Zone::utc(), ts(NOW));
         let dates: Vec<String> = days.keys().map(|d| d.to_string()).collect();
         assert_eq!(dates, ["2026-11-20", "2026-11-21", "2026-11-22"]);
 
@@ -139,9 +136,69 @@ mod tests {
             None,
             "mail bob@example.com",
         );
-        let days = daily_rows(&tally, &vendors, false, ts(NOW));
+        let days = daily_rows(&tally, &vendors, false, &Zone::utc(), ts(NOW));
         let rows = &days[&date("2026-11-22")];
         assert_eq!(rows[0].category, "unknown");
         assert_eq!(rows[0].sample_message, "mail bob@example.com");
+    }
+
+    /// Counted the way `scan --timezone America/New_York` counts: days
+    /// start at local midnight, 25 hours on the fall-back day.
+    #[test]
+    fn daily_rows_cut_at_local_midnight_across_dst() {
+        let vendors = VendorSet::builtin().unwrap();
+        let ny = Zone::named("America/New_York").unwrap();
+        let mut tally = Tally::default();
+        tally.file_index("a.log");
+        let times = [
+            "2026-11-01T03:59:59Z", // 2026-10-31 23:59:59 EDT
+            "2026-11-01T04:00:00Z", // 2026-11-01 00:00 EDT
+            "2026-11-01T06:30:00Z", // 01:30 EST, the second 01:30
+            "2026-11-02T04:59:59Z", // 2026-11-01 23:59:59 EST
+            "2026-11-02T05:00:00Z", // 2026-11-02 00:00 EST
+        ];
+        for t in times {
+            let mut k = key("ocrolus", "1200", Some(400), None, 0);
+            k.hour = Some(ny.hour_of(ts(t)));
+            record(&mut tally, k, Some(t), "m");
+        }
+        record(
+            &mut tally,
+            key("ocrolus", "1200", Some(400), None, 0),
+            None,
+            "no time",
+        );
+        // 03:00 UTC on the 22nd is still the 21st in New York.
+        let days = daily_rows(&tally, &vendors, true, &ny, ts("2026-11-22T03:00:00Z"));
+        let counts: Vec<(String, u64)> = days
+            .iter()
+            .map(|(d, rows)| (d.to_string(), rows.iter().map(|r| r.count).sum()))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("2026-10-31".to_owned(), 1),
+                ("2026-11-01".to_owned(), 3),
+                ("2026-11-02".to_owned(), 1),
+                ("2026-11-21".to_owned(), 1),
+            ]
+        );
+        let day = &days[&date("2026-11-01")][0];
+        assert_eq!(
+            day.first_seen,
+            Some(ts("2026-11-01T04:00:00Z")),
+            "UTC instants"
+        );
+        assert_eq!(day.last_seen, Some(ts("2026-11-02T04:59:59Z")));
+        // The same tally in UTC: the 1st ends at 23:59:59Z.
+        let utc = daily_rows(
+            &tally,
+            &vendors,
+            true,
+            &Zone::utc(),
+            ts("2026-11-22T03:00:00Z"),
+        );
+        let utc_days: Vec<String> = utc.keys().map(|d| d.to_string()).collect();
+        assert_eq!(utc_days, ["2026-11-01", "2026-11-02", "2026-11-22"]);
     }
 }
