@@ -133,6 +133,8 @@ pub struct TailArgs {
     /// Keep daily CSV reports current in this directory.
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub zone: ZoneArg,
     /// Leave sample messages in reports unmasked.
     #[arg(long)]
     pub no_redact: bool,

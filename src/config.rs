@@ -6,10 +6,38 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::aggregate::Zone;
-use crate::alert::config::{AlertRuleSpec, AlertSetup, SinksSpec};
+use crate::aggregate::zone::{UnknownZone, Zone};
+use crate::alert::config::{AlertConfigError, AlertRuleSpec, AlertSetup, SinksSpec};
+use crate::extract::prefilter::PrefilterError;
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
-use crate::vendors::{VendorSet, VendorSpec};
+use crate::vendors::{VendorError, VendorSet, VendorSpec};
+
+/// Codes outside the catalog kept as their own `/metrics` series, per vendor.
+pub const DEFAULT_MAX_UNKNOWN_CODES: usize = 50;
+
+/// Why the objects a run needs cannot be built from the config.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("[[vendor]] {0}")]
+    Vendor(#[from] VendorError),
+    #[error(transparent)]
+    Prefilter(#[from] PrefilterError),
+    #[error(transparent)]
+    Alert(#[from] AlertConfigError),
+}
+
+/// A zone name that is not one, named by where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ZoneError {
+    #[error("--timezone: {0}")]
+    Flag(#[source] UnknownZone),
+    #[error("{path}: [report] `timezone`: {source}")]
+    Key {
+        path: String,
+        #[source]
+        source: UnknownZone,
+    },
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -124,12 +152,15 @@ impl Config {
             });
         }
         let config = Config { path: None, file };
-        let invalid = |message: String| ConfigError::Invalid {
-            path: shown.to_owned(),
-            message: match locate(text, &message) {
-                Some(line) => format!("line {line}: {message}"),
-                None => message,
-            },
+        let invalid = |error: BuildError| {
+            let message = error.to_string();
+            ConfigError::Invalid {
+                path: shown.to_owned(),
+                message: match locate(text, &message) {
+                    Some(line) => format!("line {line}: {message}"),
+                    None => message,
+                },
+            }
         };
         // Build what can be built now, so a bad vendor or rule fails here.
         config.engine(None).map_err(invalid)?;
@@ -161,10 +192,13 @@ impl Config {
     }
 
     /// The validated alert rules and sinks.
-    pub fn alerts(&self) -> Result<AlertSetup, String> {
+    pub fn alerts(&self) -> Result<AlertSetup, BuildError> {
         let vendors = self.vendors()?;
-        crate::alert::config::compile(&self.file.alert, &self.file.sinks, &vendors)
-            .map_err(|e| e.to_string())
+        Ok(crate::alert::config::compile(
+            &self.file.alert,
+            &self.file.sinks,
+            &vendors,
+        )?)
     }
 
     /// `[metrics] max_unknown_codes`, or its default.
@@ -172,31 +206,32 @@ impl Config {
         self.file
             .metrics
             .max_unknown_codes
-            .unwrap_or(crate::output::metrics::DEFAULT_MAX_UNKNOWN_CODES)
+            .unwrap_or(DEFAULT_MAX_UNKNOWN_CODES)
     }
 
     /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.
-    pub fn vendors(&self) -> Result<VendorSet, String> {
-        VendorSet::with_overlays(self.file.vendor.clone()).map_err(|e| format!("[[vendor]] {e}"))
+    pub fn vendors(&self) -> Result<VendorSet, BuildError> {
+        Ok(VendorSet::with_overlays(self.file.vendor.clone())?)
     }
 
     /// The scanning engine; `max_line` from the command line wins.
-    pub fn engine(&self, max_line: Option<usize>) -> Result<Engine, String> {
+    pub fn engine(&self, max_line: Option<usize>) -> Result<Engine, BuildError> {
         let max_line = max_line
             .or(self.file.max_line_bytes)
             .unwrap_or(DEFAULT_MAX_LINE);
-        Engine::new(self.vendors()?, max_line).map_err(|e| e.to_string())
+        Ok(Engine::new(self.vendors()?, max_line)?)
     }
 
     /// The zone days and hours are cut in: `flag` (`--timezone`) if given,
     /// else `[report] timezone`, else UTC. The error names where the bad
     /// name came from.
-    pub fn zone(&self, flag: Option<&str>) -> Result<Zone, String> {
+    pub fn zone(&self, flag: Option<&str>) -> Result<Zone, ZoneError> {
         match (flag, &self.file.report.timezone) {
-            (Some(name), _) => Zone::named(name).map_err(|e| format!("--timezone: {e}")),
-            (None, Some(name)) => {
-                Zone::named(name).map_err(|e| format!("{}: [report] `timezone`: {e}", self.shown()))
-            }
+            (Some(name), _) => Zone::named(name).map_err(ZoneError::Flag),
+            (None, Some(name)) => Zone::named(name).map_err(|source| ZoneError::Key {
+                path: self.shown(),
+                source,
+            }),
             (None, None) => Ok(Zone::utc()),
         }
     }
@@ -322,7 +357,7 @@ mod tests {
             config.zone(Some("America/New_York")).unwrap().name(),
             "America/New_York"
         );
-        let err = config.zone(Some("EST5")).unwrap_err();
+        let err = config.zone(Some("EST5")).unwrap_err().to_string();
         assert!(
             err.starts_with("--timezone: unknown time zone `EST5`"),
             "{err}"

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 
 use super::{daily_rows, neutralise, sort_rows, whole_seconds, ReportError, ReportRow, COLUMNS};
 use crate::aggregate::{Tally, Zone};
-use crate::output::{atomic, rfc3339};
+use crate::output::atomic;
+use crate::timespec::rfc3339;
 use crate::vendors::VendorSet;
 
 /// Writes (or rewrites) `dir/YYYY-MM-DD.csv` for every day (in `zone`) of
