@@ -1,7 +1,8 @@
 //! `--timezone` and `[report] timezone` through the real binary: `scan --by
-//! day,hour` and daily reports cut at local midnight across both 2026 DST
-//! changes of America/New_York, bad zones named by flag or config key, the
-//! zone named on the HTML page, and zones known without a system database.
+//! day,hour` and daily reports (of `scan` and of `tail`) cut at local
+//! midnight across both 2026 DST changes of America/New_York, bad zones
+//! named by flag or config key, the zone named on the HTML page, and zones
+//! known without a system database.
 
 mod common;
 
@@ -268,4 +269,71 @@ fn zones_resolve_without_a_system_database() {
             (s("2026-11-01"), s("ocrolus"), 4),
         ]
     );
+}
+
+fn report_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().path())
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, fs::read(&p).unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `tail --timezone` keeps the same local-day files `scan --timezone`
+/// writes, across the fall-back day and its local midnights, and starts the
+/// next day's file at local midnight.
+#[test]
+fn tail_reports_cut_at_local_midnight() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let fall: String = TIMES[5..].iter().map(|t| line(t)).collect();
+    let input = write(p, "app.log", line("2026-11-01T03:59:59Z") + &fall);
+    let (scan_dir, tail_dir) = (p.join("scan"), p.join("tail"));
+    let backfill = |input: &str| {
+        let output = errscope()
+            .args(["scan", "--no-progress", "--timezone", "America/New_York"])
+            .arg("--report-dir")
+            .arg(&scan_dir)
+            .arg(input)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        report_files(&scan_dir)
+    };
+    let expected = backfill(&input);
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        ["2026-10-31.csv", "2026-11-01.csv"]
+    );
+
+    let tail = live::LiveTail::start(&[
+        input.clone(),
+        "--from-beginning".into(),
+        "--timezone".into(),
+        "America/New_York".into(),
+        "--report-dir".into(),
+        tail_dir.display().to_string(),
+    ]);
+    tail.wait_until("the scan's day files", || {
+        report_files(&tail_dir) == expected
+    });
+    let counts = |name: &str| -> u64 {
+        read_report(&tail_dir.join(name))
+            .map(|rows| rows.iter().map(|r| r.count).sum())
+            .unwrap_or(0)
+    };
+    assert_eq!(counts("2026-11-01.csv"), 4, "the 25-hour day");
+    // 2026-11-02T05:00:00Z is local midnight: a new day's file.
+    append(Path::new(&input), &line("2026-11-02T05:00:00Z"));
+    tail.wait_until("the 2nd's report", || counts("2026-11-02.csv") == 1);
+    assert_eq!(counts("2026-11-01.csv"), 4, "the 1st is unchanged");
+    let (status, _, out) = tail.terminate();
+    assert!(status.success(), "{status}: {}", out.stderr);
+    assert_eq!(report_files(&tail_dir), backfill(&input));
 }
