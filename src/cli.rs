@@ -48,6 +48,17 @@ pub struct ZoneArg {
     pub timezone: Option<String>,
 }
 
+#[derive(Debug, Args, Clone, Default)]
+pub struct OtlpArgs {
+    /// Push the metrics over OTLP/HTTP (protobuf) to this collector, e.g.
+    /// http://127.0.0.1:4318; posts to <URL>/v1/metrics [default: the config's `[otlp] endpoint`].
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// Between OTLP pushes, e.g. 10s [default: `[otlp] interval`, else 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub otlp_interval: Option<String>,
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct FilterArgs {
     /// Count only these vendors (comma-separated ids, repeatable).
@@ -141,6 +152,8 @@ pub struct TailArgs {
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).
     #[arg(long)]
     pub metrics_addr: Option<String>,
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
     /// Skip (and count) lines longer than this many bytes.
     #[arg(long)]
     pub max_line_bytes: Option<usize>,

@@ -10,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 use super::{load_config, Exit};
 use crate::aggregate::event::Observer;
 use crate::cli::TailArgs;
-use crate::config::Config;
+use crate::config::{otlp_url, Config};
 use crate::output::metrics::Exporter;
+use crate::output::otlp::{OtlpSettings, DEFAULT_INTERVAL as DEFAULT_OTLP_INTERVAL};
 use crate::output::Format;
 use crate::pipeline::tail::{self, LiveObservers, TailSettings};
 use crate::timespec::parse_duration;
@@ -83,6 +84,41 @@ fn live_observers(config: &Config, args: &TailArgs) -> Result<LiveObservers> {
     })
 }
 
+/// A duration setting, at least 10 ms; errors name `flag`.
+fn duration(flag: &str, text: Option<&str>, default: Duration) -> Result<Duration> {
+    match text {
+        None => Ok(default),
+        Some(text) => {
+            let d = parse_duration(text).map_err(|e| anyhow!("{flag}: {e}"))?;
+            if d < Duration::from_millis(10) {
+                bail!("{flag}: {text} is too short (at least 10ms)");
+            }
+            Ok(d)
+        }
+    }
+}
+
+/// `--otlp-endpoint`/`[otlp] endpoint` and the interval, when set; each
+/// error names the flag or key it is about.
+fn otlp_settings(config: &Config, args: &TailArgs) -> Result<Option<OtlpSettings>> {
+    let section = &config.file.otlp;
+    let (endpoint, from) = match (&args.otlp.otlp_endpoint, &section.endpoint) {
+        (Some(endpoint), _) => (endpoint, "--otlp-endpoint".to_owned()),
+        (None, Some(endpoint)) => (endpoint, format!("{}: [otlp] endpoint", config.shown())),
+        (None, None) => return Ok(None),
+    };
+    let url = otlp_url(endpoint).with_context(|| from)?;
+    let interval = match (&args.otlp.otlp_interval, &section.interval) {
+        (Some(text), _) => duration("--otlp-interval", Some(text), DEFAULT_OTLP_INTERVAL)?,
+        (None, text) => duration("[otlp] interval", text.as_deref(), DEFAULT_OTLP_INTERVAL)?,
+    };
+    Ok(Some(OtlpSettings {
+        url,
+        interval,
+        max_unknown_codes: config.max_unknown_codes(),
+    }))
+}
+
 /// The command line and the config resolved into the runtime's settings.
 fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
     let inputs = if args.paths.is_empty() {
@@ -93,18 +129,6 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
     if inputs.is_empty() {
         bail!("no input: name files, directories, globs or `-` (or set `inputs` in the config)");
     }
-    let duration = |flag: &str, text: Option<&str>, default: Duration| -> Result<Duration> {
-        match text {
-            None => Ok(default),
-            Some(text) => {
-                let d = parse_duration(text).map_err(|e| anyhow!("{flag}: {e}"))?;
-                if d < Duration::from_millis(10) {
-                    bail!("{flag}: {text} is too short (at least 10ms)");
-                }
-                Ok(d)
-            }
-        }
-    };
     let interval = duration(
         "--interval",
         args.interval
@@ -149,6 +173,7 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
             .or_else(|| config.file.report.dir.clone()),
         redact: !args.no_redact && config.file.report.redact != Some(false),
         zone: config.zone(args.zone.timezone.as_deref())?,
+        otlp: otlp_settings(config, args)?,
         config_path: args.config.config.clone(),
         cli_report_dir: args.report_dir.clone(),
         cli_no_redact: args.no_redact,

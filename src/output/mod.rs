@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod events;
 pub mod html;
+pub mod otlp;
 pub mod redact;
 pub mod report;
 
