@@ -630,6 +630,15 @@ mod tests {
         }
     }
 
+    /// An aggregator following `dir/*.log` from the beginning, without
+    /// checkpoints, once it has counted `errors`.
+    fn counted(dir: &Path, errors: u64) -> (Aggregator, Receiver<SourceMsg>) {
+        let (mut aggregator, mut rx) =
+            Aggregator::start(settings(dir, None), engine(), LiveObservers::default()).unwrap();
+        apply_until(&mut aggregator, &mut rx, |a| a.total().errors() == errors);
+        (aggregator, rx)
+    }
+
     fn stop(mut aggregator: Aggregator) {
         for followed in aggregator.followers.values() {
             followed.ctl.stop();
@@ -642,13 +651,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("app.log");
         write_errors(&log, 3);
-        let (mut aggregator, mut rx) = Aggregator::start(
-            settings(dir.path(), None),
-            engine(),
-            LiveObservers::default(),
-        )
-        .unwrap();
-        apply_until(&mut aggregator, &mut rx, |a| a.total().errors() == 3);
+        let (aggregator, _rx) = counted(dir.path(), 3);
         let size = std::fs::metadata(&log).unwrap().len();
         let entry = &aggregator.followers.values().next().unwrap().entry;
         assert_eq!((entry.offset, entry.lines), (size, 6));
@@ -662,13 +665,7 @@ mod tests {
     fn a_reset_retires_what_was_counted_and_restarts_at_zero() {
         let dir = tempfile::tempdir().unwrap();
         write_errors(&dir.path().join("app.log"), 2);
-        let (mut aggregator, mut rx) = Aggregator::start(
-            settings(dir.path(), None),
-            engine(),
-            LiveObservers::default(),
-        )
-        .unwrap();
-        apply_until(&mut aggregator, &mut rx, |a| a.total().errors() == 2);
+        let (mut aggregator, _rx) = counted(dir.path(), 2);
         let id = *aggregator.followers.keys().next().unwrap();
         aggregator.apply(SourceMsg::Reset { id });
         let entry = &aggregator.followers[&id].entry;
@@ -685,13 +682,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("app.log");
         write_errors(&log, 2);
-        let (mut aggregator, mut rx) = Aggregator::start(
-            settings(dir.path(), None),
-            engine(),
-            LiveObservers::default(),
-        )
-        .unwrap();
-        apply_until(&mut aggregator, &mut rx, |a| a.total().errors() == 2);
+        let (mut aggregator, _rx) = counted(dir.path(), 2);
         let id = *aggregator.followers.keys().next().unwrap();
         let key = aggregator.followers[&id].entry.key;
         aggregator.apply(SourceMsg::Released { id });
