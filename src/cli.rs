@@ -31,6 +31,14 @@ pub enum Command {
     /// Work with daily CSV reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Print a shell completion script on standard output.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of errscope and of each subcommand.
+    Man,
 }
 
 #[derive(Debug, Args, Clone)]

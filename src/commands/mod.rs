@@ -1,6 +1,7 @@
 //! The commands. Each takes its parsed arguments and returns an [`Exit`].
 
 pub mod codes;
+pub mod completions;
 pub mod logging;
 pub mod report;
 pub mod scan;
