@@ -3,7 +3,6 @@
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use serde_json::json;
@@ -15,7 +14,7 @@ use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::extract::timestamp;
 use crate::input::mapped::MappedFile;
 use crate::input::{expand, open_file, open_path, open_stdin, sample, Source};
-use crate::output::{self, report, rfc3339, Format};
+use crate::output::{self, progress, report, rfc3339, Format};
 use crate::vendors::{SkipReason, VendorSet};
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
@@ -124,6 +123,7 @@ impl ParallelScan<'_> {
     /// Workers take sources one at a time; each counts into its own tally,
     /// merged at the end. Returns the tally and whether any source failed.
     fn execute(&self, threads: usize, show_progress: bool) -> (Tally, bool) {
+        let started = std::time::Instant::now();
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
         let read_bytes = Arc::new(AtomicU64::new(0));
@@ -146,7 +146,7 @@ impl ParallelScan<'_> {
             if show_progress {
                 let read_bytes = read_bytes.clone();
                 let done = &done;
-                scope.spawn(move || progress(total, &read_bytes, done));
+                scope.spawn(move || progress::show(total, &read_bytes, done, started));
             }
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
@@ -296,23 +296,4 @@ impl EventSink for WorkerSink<'_> {
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
         self.counter.skipped(vendor, reason);
     }
-}
-
-fn progress(total: u64, read_bytes: &AtomicU64, done: &AtomicBool) {
-    // Short scans finish before a bar would be useful.
-    std::thread::sleep(Duration::from_millis(500));
-    if done.load(Ordering::Relaxed) {
-        return;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-    ) {
-        bar.set_style(style);
-    }
-    while !done.load(Ordering::Relaxed) {
-        bar.set_position(read_bytes.load(Ordering::Relaxed));
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bar.finish_and_clear();
 }

@@ -2,6 +2,7 @@
 //! reports and their HTML page.
 
 pub mod html;
+pub mod progress;
 pub mod redact;
 pub mod report;
 
