@@ -3,11 +3,11 @@
 
 pub mod events;
 pub mod html;
+pub mod progress;
 pub mod redact;
 pub mod report;
 
 pub mod metrics;
-pub mod progress;
 
 use std::io::{self, Write};
 
