@@ -169,7 +169,8 @@ impl Aggregator {
         }
         if aggregator.settings.stdin {
             let id = aggregator.new_id();
-            spawn_stdin(id, aggregator.engine.clone(), aggregator.tx.clone()).map_err(
+            let zone = aggregator.settings.zone.clone();
+            spawn_stdin(id, aggregator.engine.clone(), zone, aggregator.tx.clone()).map_err(
                 |source| TailError::Io {
                     what: "starting the stdin reader",
                     source,
@@ -426,14 +427,15 @@ impl Aggregator {
         }
     }
 
-    /// The first hour still held whole: the start of the UTC day the
-    /// retention reaches back to from the newest hour seen.
+    /// The first hour still held whole: the start of the local day the
+    /// retention reaches back to from the newest hour seen. Retention drops
+    /// whole days, so no day's report is left half.
     fn retention_cutoff(&self) -> Option<i64> {
         std::iter::once(&self.state.retired)
             .chain(self.followers.values().map(|f| &f.entry.tally))
             .flat_map(|t| t.groups.keys().filter_map(|k| k.hour))
             .max()
-            .map(|newest| day_start(newest - RETENTION_HOURS))
+            .map(|newest| self.settings.zone.day_start_hour(newest - RETENTION_HOURS))
     }
 
     /// Drops counts of event hours older than the retention before the
@@ -508,6 +510,7 @@ impl Aggregator {
             &reported,
             &self.engine.vendors,
             self.settings.redact,
+            &self.settings.zone,
         );
         if let Err(e) = result {
             self.warn(&dir.display().to_string(), &e.to_string());
@@ -549,12 +552,6 @@ impl Aggregator {
             tracing::warn!("{subject}: {message}");
         }
     }
-}
-
-/// The first hour of the UTC day holding `hour` (hours since the epoch):
-/// retention drops whole days, so no day's report is left half.
-fn day_start(hour: i64) -> i64 {
-    hour - hour.rem_euclid(24)
 }
 
 /// A tally whose file table names `name` (index 0).

@@ -276,6 +276,7 @@ impl Aggregator {
                 lines: entry.lines,
                 fingerprint: entry.fingerprint,
                 poll: self.poll,
+                zone: self.settings.zone.clone(),
             },
             self.engine.clone(),
             self.tx.clone(),
