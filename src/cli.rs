@@ -27,16 +27,38 @@ pub enum Command {
     /// List the catalog, or explain one code.
     Codes(CodesArgs),
     /// Validate a config file and print what it sets up.
-    CheckConfig(ConfigArg),
+    CheckConfig(CheckConfigArgs),
     /// Work with daily CSV reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Print a shell completion script on standard output.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of errscope and of each subcommand.
+    Man,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct ConfigArg {
     /// Config file (TOML).
     #[arg(long, short = 'c', env = "ERRSCOPE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// `check-config [FILE]`: the file as a positional, as `promtool check config FILE` takes it,
+/// or as `-c/--config` and `ERRSCOPE_CONFIG` like every other command. The environment is read
+/// when the command runs (not by clap), so FILE can override it while a FILE that differs from
+/// an explicit `--config` is refused.
+#[derive(Debug, Args, Clone)]
+pub struct CheckConfigArgs {
+    /// Config file (TOML) to check; the same as `--config`.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Config file (TOML); without FILE or this, the file named by ERRSCOPE_CONFIG.
+    #[arg(long, short = 'c', value_name = "CONFIG")]
     pub config: Option<PathBuf>,
 }
 

@@ -5,11 +5,11 @@ pub mod atomic;
 pub mod events;
 pub mod html;
 pub mod otlp;
+pub mod progress;
 pub mod redact;
 pub mod report;
 
 pub mod metrics;
-pub mod progress;
 
 use std::io::{self, Write};
 

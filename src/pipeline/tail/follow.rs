@@ -104,6 +104,11 @@ impl Wake for FollowerCtl {
 }
 
 impl FollowerCtl {
+    /// Whether `waker`, registered for a path, is this follower.
+    pub fn is(self: &Arc<Self>, waker: &Arc<dyn Wake>) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(waker), Arc::as_ptr(self))
+    }
+
     /// The file is no longer reachable under a followed name: read it to
     /// its end and let it go. `false` undoes it (found again).
     pub fn set_draining(&self, draining: bool) {
