@@ -426,6 +426,18 @@ fn bad_endpoints_and_intervals_name_the_flag_or_key() {
             stderr(&output)
         );
     }
+    let good = write(
+        dir.path(),
+        "good.toml",
+        "[otlp]\nendpoint = \"http://127.0.0.1:4318/\"\ninterval = \"30s\"\n",
+    );
+    let checked = errscope().args(["check-config", &good]).output().unwrap();
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert!(
+        stdout(&checked).contains("  otlp: http://127.0.0.1:4318/v1/metrics every 30s\n"),
+        "{}",
+        stdout(&checked)
+    );
     let config = write(
         dir.path(),
         "config.toml",

@@ -129,6 +129,13 @@ fn daily_reports_are_local_days_from_the_config() {
         "config.toml",
         "[report]\n# the books close in New York\ntimezone = \"America/New_York\"\n",
     );
+    let checked = errscope().args(["check-config", &config]).output().unwrap();
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert!(
+        stdout(&checked).contains("  days cut in: America/New_York\n"),
+        "{}",
+        stdout(&checked)
+    );
     let reports = dir.path().join("reports");
     let output = errscope()
         .args(["scan", "--no-progress", "--config", &config, "--report-dir"])

@@ -105,6 +105,12 @@ pub fn check_config(args: &CheckConfigArgs) -> Result<Exit> {
             config.max_unknown_codes()
         )?;
     }
+    if let Some(endpoint) = &config.file.otlp.endpoint {
+        let url = crate::config::otlp_url(endpoint)?;
+        let interval = config.file.otlp.interval.as_deref().unwrap_or("10s");
+        writeln!(out, "  otlp: {url} every {interval}")?;
+    }
+    writeln!(out, "  days cut in: {}", config.zone(None)?.name())?;
     out.flush()?;
     Ok(Exit::Success)
 }
