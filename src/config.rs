@@ -31,13 +31,9 @@ pub enum BuildError {
 #[derive(Debug, thiserror::Error)]
 pub enum ZoneError {
     #[error("--timezone: {0}")]
-    Flag(#[source] UnknownZone),
-    #[error("{path}: [report] `timezone`: {source}")]
-    Key {
-        path: String,
-        #[source]
-        source: UnknownZone,
-    },
+    Flag(UnknownZone),
+    #[error("{path}: [report] `timezone`: {zone}")]
+    Key { path: String, zone: UnknownZone },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -313,9 +309,9 @@ impl Config {
     pub fn zone(&self, flag: Option<&str>) -> Result<Zone, ZoneError> {
         match (flag, &self.file.report.timezone) {
             (Some(name), _) => Zone::named(name).map_err(ZoneError::Flag),
-            (None, Some(name)) => Zone::named(name).map_err(|source| ZoneError::Key {
+            (None, Some(name)) => Zone::named(name).map_err(|zone| ZoneError::Key {
                 path: self.shown(),
-                source,
+                zone,
             }),
             (None, None) => Ok(Zone::utc()),
         }

@@ -58,7 +58,7 @@ const WARN_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum OtlpError {
-    #[error("cannot start the OTLP exporter: {0}")]
+    #[error("cannot start the OTLP exporter")]
     Start(#[source] std::io::Error),
 }
 
