@@ -294,7 +294,8 @@ impl Observer for MetricsObserver {
     }
 }
 
-fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
+/// Seconds from a line's own time to its counting (0 when in the future).
+pub fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
     let nanos = arrival.as_nanosecond() - event_time.as_nanosecond();
     (nanos.max(0) as f64) / 1e9
 }

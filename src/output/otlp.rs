@@ -5,7 +5,9 @@
 //! Series: `errscope.errors` (attributes `vendor`, `code`, `status`; the
 //! same cardinality cap as `/metrics`), `errscope.lines`, `errscope.bytes`,
 //! `errscope.skipped` (attribute `reason`), all cumulative monotonic sums
-//! since the process started, and the gauge `errscope.files_watched`. The
+//! since the process started, the cumulative histogram
+//! `errscope.ingest_lag` (seconds, the buckets of `/metrics`) and the gauge
+//! `errscope.files_watched`. The
 //! resource carries `service.name` = `errscope`, `service.version` and
 //! `host.name`.
 //!
@@ -32,13 +34,13 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
-    metric, number_data_point, AggregationTemporality, Gauge, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum,
+    metric, number_data_point, AggregationTemporality, Gauge, Histogram, HistogramDataPoint,
+    Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
-use super::metrics::CodeLabels;
+use super::metrics::{lag_seconds, CodeLabels, LAG_BUCKETS};
 use crate::aggregate::event::{ErrorEvent, Observer};
 use crate::vendors::SkipReason;
 use crate::NOTICE;
@@ -87,7 +89,7 @@ pub fn host_name() -> String {
 }
 
 /// Everything counted since the exporter started.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Totals {
     /// (vendor, code, status) → errors.
     pub errors: BTreeMap<(String, String, String), u64>,
@@ -96,6 +98,7 @@ pub struct Totals {
     pub lines: u64,
     pub bytes: u64,
     pub files_watched: u64,
+    pub lag: Lag,
 }
 
 impl Totals {
@@ -105,8 +108,42 @@ impl Totals {
                 .iter()
                 .map(|r| (r.as_str().to_owned(), 0))
                 .collect(),
+            lag: Lag::default(),
             ..Totals::default()
         }
+    }
+}
+
+/// The ingest-lag histogram: per bucket of [`LAG_BUCKETS`] (and one past
+/// the last bound), the lines whose lag falls in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lag {
+    pub buckets: Vec<u64>,
+    pub count: u64,
+    pub sum: f64,
+}
+
+impl Default for Lag {
+    fn default() -> Self {
+        Lag {
+            buckets: vec![0; LAG_BUCKETS.len() + 1],
+            count: 0,
+            sum: 0.0,
+        }
+    }
+}
+
+impl Lag {
+    fn observe(&mut self, seconds: f64) {
+        let bucket = LAG_BUCKETS
+            .iter()
+            .position(|&bound| seconds <= bound)
+            .unwrap_or(LAG_BUCKETS.len());
+        if let Some(slot) = self.buckets.get_mut(bucket) {
+            *slot += 1;
+        }
+        self.count += 1;
+        self.sum += seconds;
     }
 }
 
@@ -210,6 +247,24 @@ pub fn request(totals: &Totals, origin: &Origin, now: Timestamp) -> ExportMetric
         "{body}",
         skipped,
     ));
+    metrics.push(Metric {
+        name: "errscope.ingest_lag".to_owned(),
+        description: "Seconds from a line's own time to errscope counting it".to_owned(),
+        unit: "s".to_owned(),
+        data: Some(metric::Data::Histogram(Histogram {
+            data_points: vec![HistogramDataPoint {
+                start_time_unix_nano: start,
+                time_unix_nano: now,
+                count: totals.lag.count,
+                sum: Some(totals.lag.sum),
+                bucket_counts: totals.lag.buckets.clone(),
+                explicit_bounds: LAG_BUCKETS.to_vec(),
+                ..HistogramDataPoint::default()
+            }],
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+        })),
+        ..Metric::default()
+    });
     metrics.push(Metric {
         name: "errscope.files_watched".to_owned(),
         description: "Files currently followed".to_owned(),
@@ -315,6 +370,9 @@ impl Observer for OtlpExporter {
             .errors
             .entry((event.vendor.clone(), code, status))
             .or_default() += 1;
+        if let Some(time) = event.event_time {
+            self.totals.lag.observe(lag_seconds(time, event.arrival));
+        }
         self.dirty = true;
     }
 
@@ -539,6 +597,9 @@ mod tests {
         totals.lines = 10;
         totals.bytes = 900;
         *totals.skipped.entry("success".into()).or_default() += 2;
+        for seconds in [0.0005, 0.3, 0.3, 1000.0] {
+            totals.lag.observe(seconds);
+        }
         let origin = Origin {
             host_name: "web-1".into(),
             start: Timestamp::from_second(1_782_000_000).unwrap(),
@@ -560,6 +621,7 @@ mod tests {
                 "errscope.lines",
                 "errscope.bytes",
                 "errscope.skipped",
+                "errscope.ingest_lag",
                 "errscope.files_watched"
             ]
         );
@@ -611,6 +673,22 @@ mod tests {
             .find(|p| attr(&p.attributes, "reason") == Some("success"))
             .unwrap();
         assert_eq!(int(success), 2);
+        let Some(metric::Data::Histogram(lag)) = &metrics[4].data else {
+            panic!("ingest_lag is a histogram");
+        };
+        assert_eq!(
+            lag.aggregation_temporality,
+            AggregationTemporality::Cumulative as i32
+        );
+        let p = &lag.data_points[0];
+        assert_eq!(p.explicit_bounds, LAG_BUCKETS);
+        assert_eq!(p.bucket_counts.len(), LAG_BUCKETS.len() + 1);
+        assert_eq!((p.count, p.sum), (4, Some(1000.6005)));
+        // 0.0005 ≤ 0.001; 0.3 in (0.25, 0.5]; 1000 past the last bound.
+        assert_eq!(p.bucket_counts[0], 1);
+        assert_eq!(p.bucket_counts[8], 2);
+        assert_eq!(p.bucket_counts[LAG_BUCKETS.len()], 1);
+        assert_eq!(p.bucket_counts.iter().sum::<u64>(), 4);
     }
 
     /// Nothing to push yet: no errors series, the volume series at zero.
