@@ -63,6 +63,14 @@ pub struct CheckConfigArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct ZoneArg {
+    /// Cut days and hours (`--by day,hour`, daily reports) at local midnight in this IANA time
+    /// zone, e.g. America/New_York [default: the config's `[report] timezone`, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct FilterArgs {
     /// Count only these vendors (comma-separated ids, repeatable).
     #[arg(long, value_delimiter = ',')]
@@ -95,11 +103,13 @@ pub struct ScanArgs {
     /// Print one NDJSON object per decoded error instead of a summary.
     #[arg(long)]
     pub events: bool,
-    /// Write daily CSV reports (YYYY-MM-DD.csv, one per UTC day of the events' times) into
-    /// this directory, replacing those days' files. Lines without a time count on the day of the
-    /// scan.
+    /// Write daily CSV reports (YYYY-MM-DD.csv, one per day of the events' times in the
+    /// --timezone) into this directory, replacing those days' files. Lines without a time count
+    /// on the day of the scan.
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub zone: ZoneArg,
     /// Leave sample messages in reports unmasked (by default e-mail addresses, UUIDs, long
     /// numbers and credentials are masked).
     #[arg(long)]
@@ -145,6 +155,8 @@ pub struct TailArgs {
     /// Keep daily CSV reports current in this directory.
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub zone: ZoneArg,
     /// Leave sample messages in reports unmasked.
     #[arg(long)]
     pub no_redact: bool,
@@ -187,5 +199,10 @@ pub enum ReportCommand {
         /// Output file.
         #[arg(long, short = 'o')]
         output: PathBuf,
+        /// The zone the reports' days were cut in, named on the page.
+        #[command(flatten)]
+        zone: ZoneArg,
+        #[command(flatten)]
+        config: ConfigArg,
     },
 }

@@ -10,6 +10,8 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, HumanDuration, ProgressBar, ProgressStyle};
@@ -95,10 +97,41 @@ impl Rate {
     }
 }
 
-/// Draws the bar on standard error until `done`, reading the bytes read so far from
-/// `read_bytes`. `started` is when the scan started. Short scans end before it appears.
-pub fn show(total: u64, read_bytes: &AtomicU64, done: &AtomicBool, started: Instant) {
-    std::thread::sleep(Duration::from_millis(500));
+
+/// A bar drawn on its own thread from a shared byte counter.
+pub struct Progress {
+    done: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Progress {
+    /// Starts drawing `read_bytes` of `total`, after a short delay (short
+    /// scans finish before a bar would be useful); the rate is measured
+    /// from now.
+    pub fn start(total: u64, read_bytes: Arc<AtomicU64>) -> Progress {
+        let started = Instant::now();
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let thread = std::thread::spawn(move || draw(total, &read_bytes, &flag, started));
+        Progress {
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+fn draw(total: u64, read_bytes: &AtomicU64, done: &AtomicBool, started: Instant) {
+    // Woken early by `finish`.
+    std::thread::park_timeout(Duration::from_millis(500));
     if done.load(Ordering::Relaxed) {
         return;
     }
@@ -114,7 +147,7 @@ pub fn show(total: u64, read_bytes: &AtomicU64, done: &AtomicBool, started: Inst
         rate.record(started.elapsed(), read);
         bar.set_position(read);
         bar.set_message(rate.describe(total));
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::park_timeout(Duration::from_millis(100));
     }
     bar.finish_and_clear();
 }
