@@ -312,7 +312,7 @@ fn tail_reports_cut_at_local_midnight() {
         ["2026-10-31.csv", "2026-11-01.csv"]
     );
 
-    let tail = live::LiveTail::start(&[
+    let tail = tailing::LiveTail::start(&[
         input.clone(),
         "--from-beginning".into(),
         "--timezone".into(),

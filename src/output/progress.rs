@@ -97,7 +97,6 @@ impl Rate {
     }
 }
 
-
 /// A bar drawn on its own thread from a shared byte counter.
 pub struct Progress {
     done: Arc<AtomicBool>,

@@ -590,6 +590,7 @@ mod tests {
             config_path: None,
             cli_report_dir: None,
             cli_no_redact: false,
+            zone: crate::aggregate::Zone::utc(),
         }
     }
 
