@@ -213,16 +213,8 @@ impl Config {
         // Build what can be built now, so a bad vendor or rule fails here.
         config.engine(None).map_err(invalid)?;
         if let Some(name) = &config.file.report.timezone {
-            Zone::named(name).map_err(|e| ConfigError::Invalid {
-                path: shown.to_owned(),
-                message: match text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("timezone"))
-                {
-                    Some(line) => format!("line {}: [report] `timezone`: {e}", line + 1),
-                    None => format!("[report] `timezone`: {e}"),
-                },
-            })?;
+            Zone::named(name)
+                .map_err(|e| key_error(text, shown, "report", "timezone", e.to_string()))?;
         }
         config.alerts().map_err(invalid)?;
         config.check_otlp(text, shown)?;
@@ -243,31 +235,20 @@ impl Config {
     /// `[otlp] endpoint` and `interval` are well-formed.
     fn check_otlp(&self, text: &str, shown: &str) -> Result<(), ConfigError> {
         let otlp = &self.file.otlp;
-        let invalid = |key: &str, message: String| {
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with("[otlp]"))
-                .and_then(|table| {
-                    text.lines()
-                        .skip(table)
-                        .position(|l| l.trim_start().starts_with(key))
-                        .map(|i| table + i + 1)
-                });
-            let message = format!("[otlp] `{key}`: {message}");
-            ConfigError::Invalid {
-                path: shown.to_owned(),
-                message: match line {
-                    Some(line) => format!("line {line}: {message}"),
-                    None => message,
-                },
-            }
-        };
         if let Some(endpoint) = &otlp.endpoint {
-            otlp_url(endpoint).map_err(|e| invalid("endpoint", e.to_string()))?;
+            otlp_url(endpoint)
+                .map_err(|e| key_error(text, shown, "otlp", "endpoint", e.to_string()))?;
         }
         if let Some(interval) = &otlp.interval {
-            parse_duration(interval)
-                .map_err(|e| invalid("interval", format!("`{interval}`: {e}")))?;
+            parse_duration(interval).map_err(|e| {
+                key_error(
+                    text,
+                    shown,
+                    "otlp",
+                    "interval",
+                    format!("`{interval}`: {e}"),
+                )
+            })?;
         }
         Ok(())
     }
@@ -322,6 +303,34 @@ impl Config {
         self.path
             .as_ref()
             .map_or_else(|| "(defaults)".to_owned(), |p| p.display().to_string())
+    }
+}
+
+/// A bad value of `[table] key`, with the line of the key when found.
+fn key_error(text: &str, shown: &str, table: &str, key: &str, message: String) -> ConfigError {
+    let header = format!("[{table}]");
+    let lines: Vec<&str> = text.lines().collect();
+    let line = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&header))
+        .and_then(|start| {
+            lines[start + 1..]
+                .iter()
+                .take_while(|l| !l.trim_start().starts_with('['))
+                .position(|l| {
+                    l.trim_start()
+                        .strip_prefix(key)
+                        .is_some_and(|rest| rest.trim_start().starts_with('='))
+                })
+                .map(|i| start + 1 + i + 1)
+        });
+    let message = format!("{header} `{key}`: {message}");
+    ConfigError::Invalid {
+        path: shown.to_owned(),
+        message: match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        },
     }
 }
 
