@@ -108,7 +108,6 @@ impl Totals {
                 .iter()
                 .map(|r| (r.as_str().to_owned(), 0))
                 .collect(),
-            lag: Lag::default(),
             ..Totals::default()
         }
     }
