@@ -4,6 +4,7 @@
 pub mod html;
 pub mod redact;
 pub mod report;
+pub mod top;
 
 pub mod metrics;
 
