@@ -16,7 +16,7 @@ use std::collections::{HashMap, VecDeque};
 use jiff::Timestamp;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::aggregate::live::LiveEvent;
+use crate::aggregate::event::ErrorEvent;
 use crate::output::redact::redact;
 use crate::vendors::VendorSet;
 
@@ -267,7 +267,7 @@ impl Stats {
     }
 
     /// Counts one decoded error; the catalog is read from `vendors`.
-    pub fn record(&mut self, event: &LiveEvent, vendors: &VendorSet) {
+    pub fn record(&mut self, event: &ErrorEvent, vendors: &VendorSet) {
         let arrival = event.arrival;
         self.advance(arrival);
         let key = RowKey {
@@ -295,7 +295,7 @@ impl Stats {
                         event.known,
                         None,
                         event.category.clone(),
-                        String::new(),
+                        event.description.clone(),
                     ),
                 };
             self.rows.insert(
@@ -579,7 +579,7 @@ impl Top {
         &mut self.live
     }
 
-    pub fn record(&mut self, event: &LiveEvent) {
+    pub fn record(&mut self, event: &ErrorEvent) {
         self.live.record(event, &self.vendors);
     }
 
@@ -696,17 +696,19 @@ mod tests {
         Timestamp::from_second(1_796_000_000 + second).unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
-    fn event(vendor: &str, code: &str, status: Option<u16>, arrival: Timestamp) -> LiveEvent {
-        LiveEvent {
+    fn event(vendor: &str, code: &str, status: Option<u16>, arrival: Timestamp) -> ErrorEvent {
+        ErrorEvent {
             vendor: vendor.into(),
             code: code.into(),
             status,
             category: "unknown".into(),
+            description: String::new(),
             known: false,
             message: "token=abc123 for jane@example.com".into(),
             event_time: None,
             arrival,
             file: "app.log".into(),
+            line: 1,
         }
     }
 

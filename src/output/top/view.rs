@@ -626,7 +626,7 @@ mod tests {
     use ratatui::Terminal;
 
     use super::*;
-    use crate::aggregate::live::LiveEvent;
+    use crate::aggregate::event::ErrorEvent;
     use crate::output::top::state::Alerts;
     use crate::vendors::VendorSet;
 
@@ -644,17 +644,19 @@ mod tests {
         status: Option<u16>,
         second: i64,
         message: &str,
-    ) -> LiveEvent {
-        LiveEvent {
+    ) -> ErrorEvent {
+        ErrorEvent {
             vendor: vendor.into(),
             code: code.into(),
             status,
             category: "unknown".into(),
+            description: String::new(),
             known: false,
             message: message.into(),
             event_time: Some(at(second - 1)),
             arrival: at(second),
             file: "/var/log/app/api.log".into(),
+            line: 1,
         }
     }
 
