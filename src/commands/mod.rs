@@ -5,6 +5,7 @@ pub mod logging;
 pub mod report;
 pub mod scan;
 pub mod tail;
+pub mod top;
 
 use std::io::Write;
 

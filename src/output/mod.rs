@@ -21,8 +21,9 @@ use crate::vendors::VendorSet;
 
 pub mod summary;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
+    #[default]
     Table,
     Csv,
     Json,

@@ -8,7 +8,9 @@
 //!   to the terminal loop (and evaluating the config's alert rules);
 //! - [`term`]: the terminal loop (raw mode, alternate screen, keys).
 
+pub mod feed;
 pub mod state;
+pub mod term;
 pub mod view;
 
 pub use state::{Stats, Top};

@@ -195,6 +195,32 @@ pub struct Alerts {
     pub last_notice: Option<String>,
 }
 
+/// What the pipeline tells the view.
+#[derive(Debug, Clone)]
+pub enum Update {
+    Event(Box<ErrorEvent>),
+    /// Lines and bytes read, at a time.
+    Volume {
+        lines: u64,
+        bytes: u64,
+        at: Timestamp,
+    },
+    /// Files followed now.
+    Files(usize),
+    /// The alert rules and those firing.
+    Alerts {
+        rules: usize,
+        firing: Vec<String>,
+    },
+    /// An alert or resolved notice, as text.
+    Notice(String),
+    /// A diagnostic line (a warning about a file, a sink, ...), at a time.
+    Warning(Timestamp, String),
+}
+
+/// A warning stays on screen this long.
+pub const WARNING_SECS: i64 = 60;
+
 /// The counts: everything the live stream has said.
 #[derive(Debug, Clone)]
 pub struct Stats {
@@ -216,8 +242,8 @@ pub struct Stats {
     /// Files followed now.
     pub files: usize,
     pub alerts: Alerts,
-    /// The latest warning from the pipeline.
-    pub warning: Option<String>,
+    /// The latest warning from the pipeline, and when it came.
+    pub warning: Option<(Timestamp, String)>,
     /// Rows let go to stay under [`MAX_ROWS`].
     pub evicted: u64,
     redact: bool,
@@ -583,6 +609,25 @@ impl Top {
         self.live.record(event, &self.vendors);
     }
 
+    /// Applies what the pipeline said.
+    pub fn update(&mut self, update: Update) {
+        let stats = &mut self.live;
+        match update {
+            Update::Event(event) => stats.record(&event, &self.vendors),
+            Update::Volume { lines, bytes, at } => stats.volume(lines, bytes, at),
+            Update::Files(files) => stats.files = files,
+            Update::Alerts { rules, firing } => {
+                stats.alerts.rules = rules;
+                stats.alerts.firing = firing;
+            }
+            Update::Notice(text) => stats.alerts.last_notice = Some(text),
+            Update::Warning(at, text) => {
+                let text = text.strip_prefix("errscope: ").unwrap_or(&text);
+                stats.warning = Some((at, text.to_owned()));
+            }
+        }
+    }
+
     /// The rows on screen, in order.
     pub fn visible(&self) -> Vec<&CodeRow> {
         self.shown().visible(&self.ui)
@@ -935,6 +980,38 @@ mod tests {
         assert_eq!(top.live().errors, 2, "but counting goes on");
         top.key(press(KeyCode::Char('p')));
         assert_eq!(top.visible()[0].total, 2);
+    }
+
+    #[test]
+    fn updates_from_the_pipeline() {
+        let mut top = top();
+        top.update(Update::Event(Box::new(event("codat", "X", None, at(1)))));
+        top.update(Update::Volume {
+            lines: 10,
+            bytes: 100,
+            at: at(1),
+        });
+        top.update(Update::Files(2));
+        top.update(Update::Alerts {
+            rules: 3,
+            firing: vec!["r1".into()],
+        });
+        top.update(Update::Notice("alert r1".into()));
+        top.update(Update::Warning(
+            at(2),
+            "errscope: warning: a.log: permission denied".into(),
+        ));
+        let stats = top.live();
+        assert_eq!((stats.errors, stats.lines, stats.bytes), (1, 10, 100));
+        assert_eq!(stats.files, 2);
+        assert_eq!(stats.alerts.rules, 3);
+        assert_eq!(stats.alerts.firing, ["r1"]);
+        assert_eq!(stats.alerts.last_notice.as_deref(), Some("alert r1"));
+        assert_eq!(
+            stats.warning,
+            Some((at(2), "warning: a.log: permission denied".into()))
+        );
+        assert_eq!(stats.now, at(1), "a warning does not move the clock");
     }
 
     #[test]

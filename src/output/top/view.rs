@@ -17,7 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-use super::state::{CodeRow, Panel, Stats, Top, SPARK_MINUTES};
+use super::state::{CodeRow, Panel, Stats, Top, SPARK_MINUTES, WARNING_SECS};
 use crate::output::html::vendor_colours;
 use crate::output::{human_bytes, rfc3339};
 
@@ -157,7 +157,11 @@ fn header_lines(top: &Top, look: &Look) -> Vec<Line<'static>> {
             look.alarm(),
         ));
     }
-    if let Some(warning) = &stats.warning {
+    let warning = stats
+        .warning
+        .as_ref()
+        .filter(|(at, _)| stats.now.as_second() - at.as_second() < WARNING_SECS);
+    if let Some((_, warning)) = warning {
         second.push(Span::raw("  │ "));
         second.push(Span::styled(warning.clone(), look.fg(Color::Yellow)));
     } else if let Some(notice) = &alerts.last_notice {

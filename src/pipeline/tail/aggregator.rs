@@ -468,7 +468,7 @@ impl Aggregator {
             bytes: self.interval_bytes,
             files: self.watched(),
         };
-        if !self.output_closed {
+        if self.settings.summaries && !self.output_closed {
             let mut out = io::stdout().lock();
             let written = write_interval_summary(
                 &mut out,
