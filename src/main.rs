@@ -17,6 +17,8 @@ fn main() -> ExitCode {
         Command::Report(command) => commands::report::run(command),
         Command::Tail(args) => commands::tail::run(args),
         Command::Top(args) => commands::top::run(args),
+        Command::Completions { shell } => commands::completions::completions(shell),
+        Command::Man => commands::completions::man(),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
