@@ -222,11 +222,12 @@ fn rows_and_counts_follow_the_appends_then_q_restores_the_terminal() {
     );
     assert!(!screen.contains("jane@example.com"), "{screen}");
     // Three in ten minutes: the config's rule fires.
-    let screen = pane.wait_for("the rule firing", |s| s.contains("1 FIRING: ocrolus-auth"));
+    pane.wait_for("the rule firing", |s| {
+        s.contains("alerts: 1 rule, 1 FIRING: ocrolus-auth")
+    });
     // Vendors in the HTML report's colours (ocrolus #2563eb).
     let escaped = pane.screen_escaped();
     assert!(escaped.contains("38;2;37;99;235"), "{escaped:?}");
-    drop(screen);
 
     append(&log, &[APLOS_1002, OCROLUS_1200, APLOS_1002]);
     let screen = pane.wait_for("two aplos 1002 and a fourth ocrolus 1200", |s| {

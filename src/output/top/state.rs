@@ -112,6 +112,8 @@ pub struct Sample {
     pub file: String,
     /// Redacted unless asked otherwise.
     pub message: String,
+    /// As logged (not shown): a repeat reuses the redacted text.
+    raw: String,
 }
 
 /// One vendor / code / status.
@@ -360,15 +362,16 @@ impl Stats {
         row.first_seen = row.first_seen.min(event.time());
         row.last_seen = row.last_seen.max(event.time());
         row.last_arrival = row.last_arrival.max(arrival);
-        let message = if redact_on {
-            redact(&event.message)
-        } else {
-            event.message.clone()
+        let message = match row.samples.back() {
+            Some(last) if last.raw == event.message => last.message.clone(),
+            _ if redact_on => cut(redact(&event.message), SAMPLE_CHARS),
+            _ => cut(event.message.clone(), SAMPLE_CHARS),
         };
         row.samples.push_back(Sample {
             time: event.time(),
             file: event.file.clone(),
-            message: cut(message, SAMPLE_CHARS),
+            message,
+            raw: event.message.clone(),
         });
         while row.samples.len() > SAMPLES_KEPT {
             row.samples.pop_front();

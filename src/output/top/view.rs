@@ -147,7 +147,11 @@ fn header_lines(top: &Top, look: &Look) -> Vec<Line<'static>> {
             if alerts.rules == 1 { "" } else { "s" }
         )));
     } else {
-        second.push(Span::raw(format!("alerts: {} rules, ", alerts.rules)));
+        second.push(Span::raw(format!(
+            "alerts: {} rule{}, ",
+            alerts.rules,
+            if alerts.rules == 1 { "" } else { "s" }
+        )));
         second.push(Span::styled(
             format!(
                 "{} FIRING: {}",
