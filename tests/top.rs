@@ -325,3 +325,99 @@ fn without_a_terminal_it_points_to_tail() {
     assert!(stderr.contains("errscope tail"), "{stderr}");
     assert!(output.stdout.is_empty(), "nothing drawn on a pipe");
 }
+
+/// A process's state letter (`R`, `S`, `Z`, ...), or `None` once it is gone.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) S ...`: the state follows the last `)`.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Kills the process on the way out if it is still there (a failed test
+/// must not leave it behind).
+struct Reap(u32);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if process_state(self.0).is_some_and(|s| s != 'Z') {
+            let _ = Command::new("kill")
+                .args(["-9", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn the_view_ends_when_its_terminal_goes_away() {
+    if !tmux_available() {
+        println!("skipped: tmux is not installed (the .ci/run script installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").expect("log");
+    let pid_file = dir.path().join("pid");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_errscope"));
+    // `exec`: the pid written is errscope's.
+    let script = format!(
+        "echo $$ > {}; exec {} top {}",
+        quoted(&pid_file),
+        quoted(&bin),
+        quoted(&log)
+    );
+    let pane = Pane::start(dir, &script, 80, 24);
+    pane.wait_for("the view", |s| {
+        s.contains("errscope top") && s.contains("1 file ")
+    });
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let _reap = Reap(pid);
+    assert!(process_state(pid).is_some_and(|s| s != 'Z'), "running");
+    // The terminal goes: the pane's pty is closed under errscope.
+    let out = pane.tmux(&["kill-server"]);
+    assert!(out.status.success(), "kill-server");
+    let start = Instant::now();
+    while process_state(pid).is_some_and(|s| s != 'Z') {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "errscope top still runs {DEADLINE:?} after its terminal went away (state {:?})",
+            process_state(pid)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn sigterm_stops_it_and_gives_the_terminal_back() {
+    if !tmux_available() {
+        println!("skipped: tmux is not installed (the .ci/run script installs it)");
+        return;
+    }
+    let (dir, _log, script) = setup("");
+    let pane = Pane::start(dir, &script, 80, 24);
+    pane.wait_for("the view", |s| {
+        s.contains("errscope top") && s.contains("1 file ")
+    });
+    // The pane runs `sh`, whose child is errscope.
+    let shell = pane.display("#{pane_pid}");
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .expect("the shell's children");
+    let pid: u32 = children
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("errscope's pid");
+    let _reap = Reap(pid);
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let screen = pane.wait_for("top to exit", |s| s.contains("exit="));
+    assert!(screen.contains("exit=0"), "{screen}");
+    assert!(screen.contains("tty restored"), "{screen}");
+    assert_eq!(pane.display("#{alternate_on}"), "0");
+}

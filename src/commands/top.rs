@@ -117,8 +117,14 @@ pub fn run(args: TopArgs) -> Result<Exit> {
         Err(_) => bail!("the tail runtime stopped unexpectedly"),
         Ok(Err(e)) => Err(anyhow!(e)),
         Ok(Ok(())) => {
-            if ending == Ending::PipelineStopped {
-                tracing::info!(target: crate::NOTICE, "top: the pipeline stopped (signal)");
+            match ending {
+                Ending::PipelineStopped => {
+                    tracing::info!(target: crate::NOTICE, "top: the pipeline stopped (signal)")
+                }
+                Ending::TerminalGone => {
+                    tracing::info!(target: crate::NOTICE, "top: the terminal went away")
+                }
+                Ending::Quit => {}
             }
             Ok(Exit::Success)
         }

@@ -2,9 +2,14 @@
 //! every way out, a panic included), keys and resizes read, the updates
 //! from the pipeline applied, a frame drawn when something changed and at
 //! least once a second.
+//!
+//! Keys are read on a thread of their own: crossterm's read loop spins
+//! without returning once its terminal is gone (a closed window, a killed
+//! tmux), so this loop never waits inside it. It notices the terminal gone
+//! itself (stdout no longer a terminal) and ends.
 
-use std::io;
-use std::sync::mpsc::Receiver;
+use std::io::{self, IsTerminal};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -16,7 +21,7 @@ use super::view::{self, Look};
 
 /// The screen is redrawn at least this often (rates move with the clock).
 const REFRESH: Duration = Duration::from_secs(1);
-/// Keys are waited for this long between looks at the updates.
+/// Events are waited for this long between looks at the updates.
 const POLL: Duration = Duration::from_millis(100);
 /// Updates applied between two frames, at most (a flood still redraws).
 const UPDATES_PER_FRAME: usize = 50_000;
@@ -28,6 +33,8 @@ pub enum Ending {
     Quit,
     /// The pipeline stopped by itself (SIGTERM, or it failed).
     PipelineStopped,
+    /// The terminal went away (hung up, closed).
+    TerminalGone,
 }
 
 /// What the loop reads besides the keyboard.
@@ -53,9 +60,27 @@ pub fn run(top: &mut Top, look: &Look, inputs: &Inputs<'_>) -> io::Result<Ending
     let cursor = terminal.show_cursor();
     let restored = ratatui::try_restore();
     let ending = ending?;
-    restored?;
-    cursor?;
+    if ending != Ending::TerminalGone {
+        restored?;
+        cursor?;
+    }
     Ok(ending)
+}
+
+/// Reads terminal events on their own thread until the terminal fails or
+/// the loop is gone.
+fn read_events() -> io::Result<Receiver<Event>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("errscope-keys".into())
+        .spawn(move || {
+            while let Ok(event) = event::read() {
+                if tx.send(event).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
 }
 
 fn event_loop(
@@ -64,9 +89,13 @@ fn event_loop(
     look: &Look,
     inputs: &Inputs<'_>,
 ) -> io::Result<Ending> {
+    let events = read_events()?;
     let mut drawn: Option<Instant> = None;
     let mut changed = true;
     loop {
+        if !io::stdout().is_terminal() {
+            return Ok(Ending::TerminalGone);
+        }
         for update in inputs.updates.try_iter().take(UPDATES_PER_FRAME) {
             top.update(update);
             changed = true;
@@ -84,17 +113,17 @@ fn event_loop(
         if (inputs.stopped)() {
             return Ok(Ending::PipelineStopped);
         }
-        if event::poll(POLL)? {
-            match event::read()? {
-                Event::Key(key) => {
-                    if top.key(key) == Action::Quit {
-                        return Ok(Ending::Quit);
-                    }
-                    changed = true;
+        match events.recv_timeout(POLL) {
+            Ok(Event::Key(key)) => {
+                if top.key(key) == Action::Quit {
+                    return Ok(Ending::Quit);
                 }
-                Event::Resize(..) => changed = true,
-                _ => {}
+                changed = true;
             }
+            Ok(Event::Resize(..)) => changed = true,
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            // The reader failed: the terminal is gone.
+            Err(RecvTimeoutError::Disconnected) => return Ok(Ending::TerminalGone),
         }
     }
 }
