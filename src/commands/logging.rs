@@ -103,3 +103,23 @@ impl Write for Diagnostics {
         io::stderr().flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_takes_each_line_until_dropped() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let guard = capture(tx);
+        let mut out = Diagnostics;
+        let text = b"errscope: warning: a.log: gone\nerrscope: b\n";
+        assert_eq!(out.write(text).ok(), Some(text.len()));
+        assert_eq!(
+            rx.try_iter().collect::<Vec<_>>(),
+            ["errscope: warning: a.log: gone", "errscope: b"]
+        );
+        drop(guard);
+        assert!(CAPTURE.lock().is_ok_and(|c| c.is_none()), "back to stderr");
+    }
+}
