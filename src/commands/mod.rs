@@ -6,6 +6,7 @@ pub mod logging;
 pub mod report;
 pub mod scan;
 pub mod tail;
+pub mod top;
 
 use std::io::Write;
 

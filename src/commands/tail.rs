@@ -39,6 +39,12 @@ pub fn run(args: TailArgs) -> Result<Exit> {
 pub fn run_with(args: TailArgs, hooks: Hooks) -> Result<Exit> {
     let config = load_config(&args.config)?;
     let settings = settings(&config, &args)?;
+    if settings.state_dir.is_none() {
+        tracing::info!(
+            target: NOTICE,
+            "note: no --state-dir (or [tail] state_dir): no checkpoints, counting starts afresh on every run"
+        );
+    }
     let engine = Arc::new(
         config
             .engine(args.max_line_bytes)
@@ -119,8 +125,9 @@ fn otlp_settings(config: &Config, args: &TailArgs) -> Result<Option<OtlpSettings
     }))
 }
 
-/// The command line and the config resolved into the runtime's settings.
-fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
+/// The command line and the config resolved into the runtime's settings
+/// (`top` starts from the same).
+pub(crate) fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
     let inputs = if args.paths.is_empty() {
         config.file.inputs.clone()
     } else {
@@ -153,12 +160,6 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
         .state_dir
         .clone()
         .or_else(|| config.file.tail.state_dir.clone());
-    if state_dir.is_none() {
-        tracing::info!(
-            target: NOTICE,
-            "note: no --state-dir (or [tail] state_dir): no checkpoints, counting starts afresh on every run"
-        );
-    }
     Ok(TailSettings {
         stdin: inputs.iter().any(|p| p == "-"),
         patterns: inputs.into_iter().filter(|p| p != "-").collect(),
@@ -166,6 +167,7 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
         rescan,
         state_dir,
         from_beginning: args.from_beginning || config.file.tail.from_beginning == Some(true),
+        summaries: true,
         format,
         report_dir: args
             .report_dir

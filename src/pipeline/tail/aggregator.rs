@@ -469,7 +469,7 @@ impl Aggregator {
             bytes: self.interval_bytes,
             files: self.watched(),
         };
-        if !self.output_closed {
+        if self.settings.summaries && !self.output_closed {
             let mut out = io::stdout().lock();
             let written = write_interval_summary(
                 &mut out,
@@ -584,6 +584,7 @@ mod tests {
             rescan: Duration::from_secs(5),
             state_dir,
             from_beginning: true,
+            summaries: true,
             format: Format::Ndjson,
             report_dir: None,
             redact: true,

@@ -84,6 +84,9 @@ pub struct TailSettings {
     pub rescan: Duration,
     pub state_dir: Option<PathBuf>,
     pub from_beginning: bool,
+    /// Print the interval summaries on stdout in `format` (`top` draws its
+    /// own screen from the observers instead).
+    pub summaries: bool,
     pub format: Format,
     pub report_dir: Option<PathBuf>,
     pub redact: bool,
