@@ -75,6 +75,8 @@ fn main() {
         state_dir: Some(dir.path().join("state")),
         from_beginning: false,
         report_dir: None,
+        zone: errscope::cli::ZoneArg { timezone: None },
+        otlp: errscope::cli::OtlpArgs::default(),
         no_redact: false,
         metrics_addr: None,
         max_line_bytes: None,

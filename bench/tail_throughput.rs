@@ -96,6 +96,8 @@ fn main() {
         state_dir: Some(dir.path().join("state")),
         from_beginning: true,
         report_dir: None,
+        zone: errscope::cli::ZoneArg { timezone: None },
+        otlp: errscope::cli::OtlpArgs::default(),
         no_redact: false,
         metrics_addr: None,
         max_line_bytes: None,

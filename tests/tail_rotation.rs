@@ -170,7 +170,7 @@ fn rotations_while_down_are_read_on_from_the_checkpoint() {
 #[test]
 fn a_rotated_file_deleted_while_down_is_named_with_its_offset() {
     use common::append;
-    use common::live::LiveTail;
+    use common::tailing::LiveTail;
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();

@@ -151,7 +151,7 @@ impl Metrics {
     pub fn observer(&self) -> MetricsObserver {
         MetricsObserver {
             metrics: self.clone(),
-            unknown_codes: HashMap::new(),
+            codes: CodeLabels::new(self.max_unknown_codes),
         }
     }
 
@@ -216,16 +216,24 @@ pub fn to_prometheus_text(openmetrics: &str) -> String {
     out
 }
 
-/// Updates [`Metrics`] from the live stream.
-#[derive(Debug)]
-pub struct MetricsObserver {
-    metrics: Metrics,
+/// The `code` label of each event under the cardinality cap (see the
+/// module docs); the Prometheus and the OTLP exporters share it.
+#[derive(Debug, Clone, Default)]
+pub struct CodeLabels {
+    max_unknown_codes: usize,
     /// Per vendor, the unknown codes given their own series.
     unknown_codes: HashMap<String, HashSet<String>>,
 }
 
-impl MetricsObserver {
-    fn code_label(&mut self, event: &ErrorEvent) -> String {
+impl CodeLabels {
+    pub fn new(max_unknown_codes: usize) -> CodeLabels {
+        CodeLabels {
+            max_unknown_codes,
+            unknown_codes: HashMap::new(),
+        }
+    }
+
+    pub fn label(&mut self, event: &ErrorEvent) -> String {
         let code: String = event.code.chars().take(MAX_CODE_LABEL).collect();
         if event.known {
             return code;
@@ -233,7 +241,7 @@ impl MetricsObserver {
         let seen = self.unknown_codes.entry(event.vendor.clone()).or_default();
         if seen.contains(&code) {
             code
-        } else if seen.len() < self.metrics.max_unknown_codes {
+        } else if seen.len() < self.max_unknown_codes {
             seen.insert(code.clone());
             code
         } else {
@@ -242,9 +250,16 @@ impl MetricsObserver {
     }
 }
 
+/// Updates [`Metrics`] from the live stream.
+#[derive(Debug)]
+pub struct MetricsObserver {
+    metrics: Metrics,
+    codes: CodeLabels,
+}
+
 impl Observer for MetricsObserver {
     fn event(&mut self, event: &ErrorEvent) {
-        let code = self.code_label(event);
+        let code = self.codes.label(event);
         self.metrics
             .errors
             .get_or_create(&ErrorLabels {
@@ -279,7 +294,8 @@ impl Observer for MetricsObserver {
     }
 }
 
-fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
+/// Seconds from a line's own time to its counting (0 when in the future).
+pub fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
     let nanos = arrival.as_nanosecond() - event_time.as_nanosecond();
     (nanos.max(0) as f64) / 1e9
 }

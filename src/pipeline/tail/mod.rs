@@ -47,8 +47,8 @@
 //!   still wins) take effect at once: a rule identical to a running one
 //!   keeps its window, baseline and cooldown, a new or changed one starts
 //!   afresh (a spike rule warms up again); the previous sinks deliver what
-//!   they had queued. Inputs, `[tail]`, `[metrics]`, `[[vendor]]` and
-//!   `max_line_bytes` need a restart. A config that fails is named on
+//!   they had queued. Inputs, `[tail]`, `[metrics]`, `[report] timezone`,
+//!   `[[vendor]]` and `max_line_bytes` need a restart. A config that fails is named on
 //!   stderr (file, line, key) and the previous one is kept.
 //!
 //! Limits: lines in a copytruncate window; a rotated file deleted while
@@ -77,9 +77,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::aggregate::event::Observer;
+use crate::aggregate::Zone;
 use crate::alert::{AlertCounter, AlertEngine};
 use crate::extract::scanner::Engine;
+use crate::output::otlp::{self, OtlpError, OtlpExporter, OtlpSettings};
 use crate::output::Format;
+use crate::NOTICE;
 use aggregator::Aggregator;
 pub use checkpoint::CheckpointError;
 
@@ -95,9 +98,16 @@ pub struct TailSettings {
     pub rescan: Duration,
     pub state_dir: Option<PathBuf>,
     pub from_beginning: bool,
+    /// Print the interval summaries on stdout in `format` (`top` draws its
+    /// own screen from the observers instead).
+    pub summaries: bool,
     pub format: Format,
     pub report_dir: Option<PathBuf>,
     pub redact: bool,
+    /// The zone days and hours are cut in (reports, retention).
+    pub zone: Zone,
+    /// Push metrics to an OTLP collector.
+    pub otlp: Option<OtlpSettings>,
     /// The config file, re-read on SIGHUP.
     pub config_path: Option<PathBuf>,
     /// What the command line set, which a reloaded config does not override.
@@ -124,6 +134,8 @@ pub struct LiveObservers {
 pub enum TailError {
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Otlp(#[from] OtlpError),
     #[error("{what}: {source}")]
     Io {
         what: &'static str,
@@ -138,9 +150,19 @@ pub enum TailError {
 pub fn run(
     settings: TailSettings,
     engine: Arc<Engine>,
-    live: LiveObservers,
+    mut live: LiveObservers,
     shutdown: CancellationToken,
 ) -> Result<(), TailError> {
+    if let Some(settings) = &settings.otlp {
+        let exporter = OtlpExporter::start(settings.clone(), otlp::host_name())?;
+        tracing::info!(
+            target: NOTICE,
+            "OTLP metrics to {} every {:?}",
+            settings.url,
+            settings.interval
+        );
+        live.others.push(Box::new(exporter));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
