@@ -20,7 +20,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use errscope::aggregate::live::{LiveEvent, Observer};
+use errscope::aggregate::event::{ErrorEvent, Observer};
 use errscope::cli::{ConfigArg, TailArgs};
 use errscope::commands::tail::{run_with, Hooks};
 use errscope::output::Format;
@@ -34,7 +34,7 @@ struct Latency {
 }
 
 impl Observer for Latency {
-    fn event(&mut self, event: &LiveEvent) {
+    fn event(&mut self, event: &ErrorEvent) {
         let now = Instant::now();
         let Some(seq) = event
             .message

@@ -6,9 +6,24 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::alert::config::{AlertRuleSpec, AlertSetup, SinksSpec};
+use crate::alert::config::{AlertConfigError, AlertRuleSpec, AlertSetup, SinksSpec};
+use crate::extract::prefilter::PrefilterError;
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
-use crate::vendors::{VendorSet, VendorSpec};
+use crate::vendors::{VendorError, VendorSet, VendorSpec};
+
+/// Codes outside the catalog kept as their own `/metrics` series, per vendor.
+pub const DEFAULT_MAX_UNKNOWN_CODES: usize = 50;
+
+/// Why the objects a run needs cannot be built from the config.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("[[vendor]] {0}")]
+    Vendor(#[from] VendorError),
+    #[error(transparent)]
+    Prefilter(#[from] PrefilterError),
+    #[error(transparent)]
+    Alert(#[from] AlertConfigError),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -121,12 +136,15 @@ impl Config {
             });
         }
         let config = Config { path: None, file };
-        let invalid = |message: String| ConfigError::Invalid {
-            path: shown.to_owned(),
-            message: match locate(text, &message) {
-                Some(line) => format!("line {line}: {message}"),
-                None => message,
-            },
+        let invalid = |error: BuildError| {
+            let message = error.to_string();
+            ConfigError::Invalid {
+                path: shown.to_owned(),
+                message: match locate(text, &message) {
+                    Some(line) => format!("line {line}: {message}"),
+                    None => message,
+                },
+            }
         };
         // Build what can be built now, so a bad vendor or rule fails here.
         config.engine(None).map_err(invalid)?;
@@ -146,10 +164,13 @@ impl Config {
     }
 
     /// The validated alert rules and sinks.
-    pub fn alerts(&self) -> Result<AlertSetup, String> {
+    pub fn alerts(&self) -> Result<AlertSetup, BuildError> {
         let vendors = self.vendors()?;
-        crate::alert::config::compile(&self.file.alert, &self.file.sinks, &vendors)
-            .map_err(|e| e.to_string())
+        Ok(crate::alert::config::compile(
+            &self.file.alert,
+            &self.file.sinks,
+            &vendors,
+        )?)
     }
 
     /// `[metrics] max_unknown_codes`, or its default.
@@ -157,20 +178,20 @@ impl Config {
         self.file
             .metrics
             .max_unknown_codes
-            .unwrap_or(crate::output::metrics::DEFAULT_MAX_UNKNOWN_CODES)
+            .unwrap_or(DEFAULT_MAX_UNKNOWN_CODES)
     }
 
     /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.
-    pub fn vendors(&self) -> Result<VendorSet, String> {
-        VendorSet::with_overlays(self.file.vendor.clone()).map_err(|e| format!("[[vendor]] {e}"))
+    pub fn vendors(&self) -> Result<VendorSet, BuildError> {
+        Ok(VendorSet::with_overlays(self.file.vendor.clone())?)
     }
 
     /// The scanning engine; `max_line` from the command line wins.
-    pub fn engine(&self, max_line: Option<usize>) -> Result<Engine, String> {
+    pub fn engine(&self, max_line: Option<usize>) -> Result<Engine, BuildError> {
         let max_line = max_line
             .or(self.file.max_line_bytes)
             .unwrap_or(DEFAULT_MAX_LINE);
-        Engine::new(self.vendors()?, max_line).map_err(|e| e.to_string())
+        Ok(Engine::new(self.vendors()?, max_line)?)
     }
 
     /// The config's name for messages.

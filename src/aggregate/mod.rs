@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::extract::scanner::{Event, EventSink};
 use crate::vendors::{SkipReason, VendorSet};
 
-pub mod live;
+pub mod event;
 
 const SECONDS_PER_HOUR: i64 = 3600;
 
@@ -401,6 +401,10 @@ impl<'a> Counter<'a> {
         }
     }
 
+    pub fn vendors(&self) -> &'a VendorSet {
+        self.vendors
+    }
+
     /// Subsequent events belong to `name`.
     pub fn set_source(&mut self, name: &str) {
         self.file = self.tally.file_index(name);
@@ -431,8 +435,9 @@ impl Counter<'_> {
 }
 
 impl EventSink for Counter<'_> {
-    fn error(&mut self, event: &Event<'_>) {
+    fn error(&mut self, event: &Event<'_>) -> std::io::Result<bool> {
         self.count(event);
+        Ok(true)
     }
 
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {

@@ -84,10 +84,19 @@ pub struct Event<'a> {
     pub offset: u64,
 }
 
-/// Receives what the scanner finds.
+/// Receives what the scanner finds. As in ripgrep's `Sink`, `error` may
+/// end the search: `Ok(false)` stops it quietly (the reader has all it
+/// wants), `Err` stops it and the scan returns the error.
 pub trait EventSink {
-    fn error(&mut self, event: &Event<'_>);
+    fn error(&mut self, event: &Event<'_>) -> io::Result<bool>;
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason);
+}
+
+/// Why a sink ended the search.
+#[derive(Debug)]
+enum Halt {
+    Stopped,
+    Failed(io::Error),
 }
 
 /// Totals of what a scanner has consumed.
@@ -127,6 +136,8 @@ pub struct Scanner<'e> {
     /// Stream offsets of the lines already decoded as later pieces of a CRI
     /// partial line (they are passed over when reached).
     taken: BTreeSet<u64>,
+    /// Set when the sink ended the search; nothing more is processed.
+    halt: Option<Halt>,
 }
 
 impl<'e> Scanner<'e> {
@@ -151,6 +162,7 @@ impl<'e> Scanner<'e> {
             header_floor: offset,
             layout: Layout::Unknown,
             taken: BTreeSet::new(),
+            halt: None,
         }
     }
 
@@ -168,6 +180,27 @@ impl<'e> Scanner<'e> {
         self.header_floor = offset;
         self.layout = Layout::Unknown;
         self.taken.clear();
+        self.halt = None;
+    }
+
+    /// Whether the sink stopped the search (`Ok(false)` from
+    /// [`EventSink::error`]).
+    pub fn stopped(&self) -> bool {
+        self.halt.is_some()
+    }
+
+    /// Hands a sink's failure to the caller once; a stop is no error.
+    fn halted(&mut self) -> io::Result<()> {
+        match self.halt.take() {
+            Some(Halt::Failed(error)) => {
+                self.halt = Some(Halt::Stopped);
+                Err(error)
+            }
+            other => {
+                self.halt = other;
+                Ok(())
+            }
+        }
     }
 
     /// Stream offset up to which everything is counted: a checkpoint.
@@ -189,18 +222,24 @@ impl<'e> Scanner<'e> {
         reader: &mut R,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
-        while self.read_some(reader, sink)? > 0 {}
-        self.finish(sink);
-        Ok(())
+        while self.read_some(reader, sink)? > 0 {
+            if self.stopped() {
+                return Ok(());
+            }
+        }
+        self.finish(sink)
     }
 
     /// Reads once and processes every complete line. Returns the bytes read
-    /// (0 at the current end of the stream).
+    /// (0 at the current end of the stream, or once the sink stopped).
     pub fn read_some<R: Read>(
         &mut self,
         reader: &mut R,
         sink: &mut dyn EventSink,
     ) -> io::Result<usize> {
+        if self.stopped() {
+            return self.halted().map(|()| 0);
+        }
         self.make_room();
         let limit = (self.end + READ_CHUNK * 4).min(self.buf.len());
         let read = loop {
@@ -215,12 +254,12 @@ impl<'e> Scanner<'e> {
             self.process_buffer(false, sink);
             self.drop_long_line(sink);
         }
-        Ok(read)
+        self.halted().map(|()| read)
     }
 
     /// Feeds bytes already in memory (tests, stdin adapters).
-    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn EventSink) {
-        while !data.is_empty() {
+    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn EventSink) -> io::Result<()> {
+        while !data.is_empty() && !self.stopped() {
             self.make_room();
             let take = data.len().min(self.buf.len() - self.end).min(READ_CHUNK);
             self.buf[self.end..self.end + take].copy_from_slice(&data[..take]);
@@ -229,6 +268,7 @@ impl<'e> Scanner<'e> {
             self.process_buffer(false, sink);
             self.drop_long_line(sink);
         }
+        self.halted()
     }
 
     /// Scans a whole stream that is already in memory (a mapped file),
@@ -241,10 +281,10 @@ impl<'e> Scanner<'e> {
         data: &[u8],
         sink: &mut dyn EventSink,
         done_before: &mut dyn FnMut(usize),
-    ) {
+    ) -> io::Result<()> {
         // Large steps keep the page-release calls rare; the window stays
         // far below the memory bound.
-        self.scan_slice_in_steps(data, 4 * 1024 * 1024, sink, done_before);
+        self.scan_slice_in_steps(data, 4 * 1024 * 1024, sink, done_before)
     }
 
     /// [`Self::scan_slice`] growing the window by `step` bytes at a time
@@ -255,7 +295,7 @@ impl<'e> Scanner<'e> {
         step: usize,
         sink: &mut dyn EventSink,
         done_before: &mut dyn FnMut(usize),
-    ) {
+    ) -> io::Result<()> {
         let step = step.max(1);
         self.reset(0, 0);
         let mut seen = 0;
@@ -270,6 +310,9 @@ impl<'e> Scanner<'e> {
             // A record waiting for more data may pull the next window back
             // by up to one look-behind, never further.
             done_before(start.saturating_sub(LOOK_BEHIND));
+            if self.stopped() {
+                return self.halted();
+            }
             if seen == data.len() {
                 break;
             }
@@ -277,6 +320,7 @@ impl<'e> Scanner<'e> {
         let start = self.slide_window(seen);
         self.process(&data[start..seen], true, sink);
         self.end_long_line();
+        self.halted()
     }
 
     /// Places the window over a stream held whole in memory: it ends at
@@ -293,9 +337,12 @@ impl<'e> Scanner<'e> {
 
     /// The stream has ended (EOF of a scan, a rotated-away file, shutdown):
     /// the unfinished last line counts as a line.
-    pub fn finish(&mut self, sink: &mut dyn EventSink) {
-        self.process_buffer(true, sink);
-        self.end_long_line();
+    pub fn finish(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
+        if !self.stopped() {
+            self.process_buffer(true, sink);
+            self.end_long_line();
+        }
+        self.halted()
     }
 
     /// An over-long line still being skipped at the end counts as a line.
@@ -412,11 +459,12 @@ impl<'e> Scanner<'e> {
                         self.lines += newlines(&buf[counted_to..at]);
                         counted_to = at;
                         match self.special_line(buf, at, data_end, at_eof, sink) {
-                            Some(next) => from = next,
-                            None => {
+                            Ok(Some(next)) => from = next,
+                            Ok(None) => {
                                 self.pos = at;
                                 return;
                             }
+                            Err(halt) => return self.halt_at(halt, data_end),
                         }
                         continue;
                     }
@@ -444,13 +492,16 @@ impl<'e> Scanner<'e> {
                         self.candidate_lines += 1;
                         let outcome = decode_record(&text, &engine.vendors, engine.default_year);
                         if let Some(decisions) = nonempty(outcome.decisions) {
-                            deliver(
+                            let delivered = deliver(
                                 decisions,
                                 outcome.time,
                                 line_no,
                                 self.base + start as u64,
                                 sink,
                             );
+                            if let Err(halt) = delivered {
+                                return self.halt_at(halt, data_end);
+                            }
                             self.raise_record_floor(self.base + end as u64);
                         } else if let Some(reason) = outcome.broken {
                             sink.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
@@ -492,8 +543,10 @@ impl<'e> Scanner<'e> {
                 let offset = self.base + line_start as u64;
                 let outcome = decode_record(line, &engine.vendors, engine.default_year);
                 let header = || self.header_time(buf, line_start);
-                if emit(outcome, header, verified, line_no, offset, sink) {
-                    self.raise_record_floor(self.base + line_end as u64);
+                match emit(outcome, header, verified, line_no, offset, sink) {
+                    Ok(true) => self.raise_record_floor(self.base + line_end as u64),
+                    Ok(false) => {}
+                    Err(halt) => return self.halt_at(halt, data_end),
                 }
             } else if hit.key_start >= line_start
                 && looks_like_key(
@@ -515,7 +568,10 @@ impl<'e> Scanner<'e> {
                         let outcome = decode_record(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
                             let time = outcome.time.or_else(|| self.header_time(buf, start));
-                            deliver(outcome.decisions, time, line_no, offset, sink);
+                            let delivered = deliver(outcome.decisions, time, line_no, offset, sink);
+                            if let Err(halt) = delivered {
+                                return self.halt_at(halt, data_end);
+                            }
                             self.raise_record_floor(self.base + record_end as u64);
                             self.lines += newlines(&buf[line_start..record_end]);
                             counted_to = record_end;
@@ -561,7 +617,8 @@ impl<'e> Scanner<'e> {
     }
 
     /// Decodes the line at `buf[at]` that [`Layout::next_special`] found;
-    /// returns where scanning resumes, or `None` to wait for more data.
+    /// returns where scanning resumes, or `None` to wait for more data, or
+    /// the sink's halt.
     fn special_line(
         &mut self,
         buf: &[u8],
@@ -569,10 +626,13 @@ impl<'e> Scanner<'e> {
         data_end: usize,
         at_eof: bool,
         sink: &mut dyn EventSink,
-    ) -> Option<usize> {
-        let found = self
+    ) -> Result<Option<usize>, Halt> {
+        let Some(found) = self
             .layout
-            .special_line(self.engine, buf, at, data_end, at_eof)?;
+            .special_line(self.engine, buf, at, data_end, at_eof)
+        else {
+            return Ok(None);
+        };
         for &piece in &found.later {
             self.taken.insert(self.base + piece as u64);
         }
@@ -582,11 +642,11 @@ impl<'e> Scanner<'e> {
         if let Some((outcome, verified)) = found.decoded {
             self.candidate_lines += 1;
             let (line_no, offset) = (self.lines + 1, self.base + at as u64);
-            if emit(outcome, || None, verified, line_no, offset, sink) {
+            if emit(outcome, || None, verified, line_no, offset, sink)? {
                 self.raise_record_floor(self.base + found.end as u64);
             }
         }
-        Some(found.resume)
+        Ok(Some(found.resume))
     }
 
     /// The time of the header before the record at `buf[start]`.
@@ -595,6 +655,12 @@ impl<'e> Scanner<'e> {
         let floor_is_line_start = self.header_floor >= self.base;
         let (max_line, year) = (self.engine.max_line, self.engine.default_year);
         platform::header_time(buf, start, floor, floor_is_line_start, max_line, year)
+    }
+
+    /// The sink ended the search: nothing after this is looked at.
+    fn halt_at(&mut self, halt: Halt, data_end: usize) {
+        self.halt = Some(halt);
+        self.pos = data_end;
     }
 
     /// Docker's json-file driver splits a line longer than 16 KiB into
@@ -806,16 +872,16 @@ fn emit(
     line_no: u64,
     offset: u64,
     sink: &mut dyn EventSink,
-) -> bool {
+) -> Result<bool, Halt> {
     if outcome.decisions.is_empty() {
         if let Some(reason) = outcome.broken {
             sink.skipped(Some(verified.trailing_zeros() as usize), reason);
         }
-        return false;
+        return Ok(false);
     }
     let time = outcome.time.or_else(header);
-    deliver(outcome.decisions, time, line_no, offset, sink);
-    true
+    deliver(outcome.decisions, time, line_no, offset, sink)?;
+    Ok(true)
 }
 
 fn deliver(
@@ -824,18 +890,26 @@ fn deliver(
     line: u64,
     offset: u64,
     sink: &mut dyn EventSink,
-) {
+) -> Result<(), Halt> {
     for decision in decisions {
         match decision {
-            Decision::Error(error) => sink.error(&Event {
-                error: &error,
-                time,
-                line,
-                offset,
-            }),
+            Decision::Error(error) => {
+                let event = Event {
+                    error: &error,
+                    time,
+                    line,
+                    offset,
+                };
+                match sink.error(&event) {
+                    Ok(true) => {}
+                    Ok(false) => return Err(Halt::Stopped),
+                    Err(failure) => return Err(Halt::Failed(failure)),
+                }
+            }
             Decision::Skipped { vendor, reason } => sink.skipped(Some(vendor), reason),
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -850,9 +924,10 @@ mod tests {
     }
 
     impl EventSink for Collect {
-        fn error(&mut self, event: &Event<'_>) {
+        fn error(&mut self, event: &Event<'_>) -> io::Result<bool> {
             self.errors.push((event.error.code.clone(), event.line));
             self.times.push(event.time.map(|t| t.to_string()));
+            Ok(true)
         }
         fn skipped(&mut self, _vendor: Option<usize>, reason: SkipReason) {
             self.skipped.push(reason);
@@ -872,9 +947,9 @@ mod tests {
         let mut scanner = Scanner::new(&engine);
         let mut sink = Collect::default();
         for piece in input.chunks(chunk.max(1)) {
-            scanner.feed(piece, &mut sink);
+            scanner.feed(piece, &mut sink).unwrap();
         }
-        scanner.finish(&mut sink);
+        scanner.finish(&mut sink).unwrap();
         (sink, scanner.stats())
     }
 
@@ -952,9 +1027,9 @@ mod tests {
             let engine = engine();
             let mut scanner = Scanner::new(&engine);
             let mut sink = Collect::default();
-            scanner.feed(&input.as_bytes()[..split], &mut sink);
-            scanner.feed(&input.as_bytes()[split..], &mut sink);
-            scanner.finish(&mut sink);
+            scanner.feed(&input.as_bytes()[..split], &mut sink).unwrap();
+            scanner.feed(&input.as_bytes()[split..], &mut sink).unwrap();
+            scanner.finish(&mut sink).unwrap();
             assert_eq!(sink.errors, vec![("1204".to_string(), 3)], "split {split}");
             assert_eq!(scanner.stats().lines, 11, "split {split}");
         }

@@ -15,7 +15,7 @@ use jiff::civil::Date;
 use jiff::ToSpan;
 
 use super::report::ReportRow;
-use super::rfc3339;
+use crate::timespec::rfc3339;
 
 /// Rows in the top codes table.
 pub const TOP_CODES: usize = 50;

@@ -1,22 +1,24 @@
 //! Rendering counts: a terminal table, CSV, JSON and NDJSON; daily CSV
 //! reports and their HTML page.
 
+pub mod events;
 pub mod html;
 pub mod redact;
 pub mod report;
 
 pub mod metrics;
+pub mod progress;
 
 use std::io::{self, Write};
 
+use crate::timespec::rfc3339;
 use comfy_table::{presets, ContentArrangement, Table};
-use jiff::Timestamp;
 use serde_json::json;
 
 use crate::aggregate::{Dim, Row, Tally};
 use crate::vendors::VendorSet;
 
-pub mod live;
+pub mod summary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -24,12 +26,6 @@ pub enum Format {
     Csv,
     Json,
     Ndjson,
-}
-
-/// RFC 3339 in UTC, to the second; empty when unknown.
-pub fn rfc3339(time: Option<Timestamp>) -> String {
-    time.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
 }
 
 /// Writes the grouped counts of `tally` in `format`.
@@ -234,6 +230,7 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
 mod tests {
     use super::*;
     use crate::aggregate::Key;
+    use jiff::Timestamp;
 
     fn tally() -> Tally {
         let mut tally = Tally::default();

@@ -43,8 +43,8 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::redact::redact;
-use super::rfc3339;
 use crate::aggregate::{Key, Stats, Tally};
+use crate::timespec::rfc3339;
 use crate::vendors::VendorSet;
 
 /// The header of every report, in order.

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::tail::{FileKey, Fingerprint};
 use crate::aggregate::Tally;
+use crate::input::tail::identity::{FileKey, Fingerprint};
 
 /// The state file's name inside the state directory.
 pub const STATE_FILE: &str = "tail-state.json";
@@ -145,8 +145,8 @@ pub fn load(dir: &Path) -> Result<Option<State>, CheckpointError> {
     };
     let aside = corrupt_name(&path);
     let moved = std::fs::rename(&path, &aside);
-    eprintln!(
-        "errscope: warning: {}: unusable checkpoint ({problem}); {}; counting starts again from zero, and files present now start as on a first start (at their end unless --from-beginning)",
+    tracing::warn!(
+        "{}: unusable checkpoint ({problem}); {}; counting starts again from zero, and files present now start as on a first start (at their end unless --from-beginning)",
         path.display(),
         match moved {
             Ok(()) => format!("moved aside to {}", aside.display()),

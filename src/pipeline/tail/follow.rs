@@ -25,11 +25,12 @@ use std::time::{Duration, Instant, SystemTime};
 use jiff::Timestamp;
 use tokio::sync::mpsc::Sender;
 
-use super::identity::{Check, Fingerprint};
-use crate::aggregate::live::LiveEvent;
+use crate::aggregate::event::ErrorEvent;
 use crate::aggregate::{Counter, Filter, Tally};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::input::open_stdin;
+use crate::input::tail::discover::Wake;
+use crate::input::tail::identity::{Check, Fingerprint};
 use crate::vendors::{SkipReason, VendorSet};
 
 /// How long a rotated-away file is still read after its last growth, for
@@ -80,7 +81,7 @@ pub struct Batch {
     /// Errors and skipped bodies counted in this batch (`lines`/`bytes`
     /// are left 0: `offset` and `lines` carry them).
     pub delta: Tally,
-    pub events: Vec<LiveEvent>,
+    pub events: Vec<ErrorEvent>,
     pub skipped: Vec<(String, SkipReason)>,
     /// Lines and bytes read for the first time (a record re-read after
     /// waiting for its end is not counted twice).
@@ -96,12 +97,13 @@ pub struct FollowerCtl {
     stop: AtomicBool,
 }
 
-impl FollowerCtl {
-    /// Makes the follower look at its file now (coalesced).
-    pub fn wake(&self) {
+impl Wake for FollowerCtl {
+    fn wake(&self) {
         let _ = self.wake.try_send(());
     }
+}
 
+impl FollowerCtl {
     /// The file is no longer reachable under a followed name: read it to
     /// its end and let it go. `false` undoes it (found again).
     pub fn set_draining(&self, draining: bool) {
@@ -193,7 +195,7 @@ fn follow_stdin(id: u64, engine: &Engine, tx: &Sender<SourceMsg>) -> Result<(), 
     while feed.scanner.read_some(&mut reader, &mut feed.sink)? > 0 {
         feed.flush(Fingerprint::default())?;
     }
-    feed.scanner.finish(&mut feed.sink);
+    feed.scanner.finish(&mut feed.sink)?;
     feed.flush(Fingerprint::default())
 }
 
@@ -236,7 +238,7 @@ fn follow_file(
                     }
                 }
             }
-            feed.scanner.finish(&mut feed.sink);
+            feed.scanner.finish(&mut feed.sink)?;
             feed.flush(fingerprint)?;
             send(tx, SourceMsg::Reset { id: spec.id })?;
             file.seek(SeekFrom::Start(0))?;
@@ -260,12 +262,12 @@ fn follow_file(
             // A followed file keeps its unfinished line for the next run
             // (the checkpoint stops before it); a rotated one is over.
             if draining {
-                feed.scanner.finish(&mut feed.sink);
+                feed.scanner.finish(&mut feed.sink)?;
             }
             return feed.flush(fingerprint);
         }
         if draining && (meta.nlink() == 0 || last_growth.elapsed() >= ROTATION_GRACE) {
-            feed.scanner.finish(&mut feed.sink);
+            feed.scanner.finish(&mut feed.sink)?;
             feed.flush(fingerprint)?;
             drop(file);
             return send(tx, SourceMsg::Released { id: spec.id });
@@ -419,7 +421,7 @@ struct BatchSink<'e> {
     counter: Counter<'e>,
     vendors: &'e VendorSet,
     name: String,
-    events: Vec<LiveEvent>,
+    events: Vec<ErrorEvent>,
     skipped: Vec<(String, SkipReason)>,
 }
 
@@ -441,7 +443,7 @@ impl<'e> BatchSink<'e> {
         self.events.is_empty() && self.skipped.is_empty() && self.counter.tally.groups.is_empty()
     }
 
-    fn take(&mut self) -> (Tally, Vec<LiveEvent>, Vec<(String, SkipReason)>) {
+    fn take(&mut self) -> (Tally, Vec<ErrorEvent>, Vec<(String, SkipReason)>) {
         let tally = std::mem::take(&mut self.counter.tally);
         self.counter.set_source(&self.name);
         (
@@ -453,23 +455,12 @@ impl<'e> BatchSink<'e> {
 }
 
 impl EventSink for BatchSink<'_> {
-    fn error(&mut self, event: &Event<'_>) {
-        if !self.counter.count(event) {
-            return;
+    fn error(&mut self, event: &Event<'_>) -> io::Result<bool> {
+        if self.counter.count(event) {
+            let enriched = ErrorEvent::enrich(self.vendors, event, &self.name, Timestamp::now());
+            self.events.push(enriched);
         }
-        let vendor = self.vendors.get(event.error.vendor);
-        let found = vendor.lookup(&event.error.code, event.error.status);
-        self.events.push(LiveEvent {
-            vendor: vendor.id.clone(),
-            code: event.error.code.clone(),
-            status: event.error.status,
-            category: found.category.to_owned(),
-            known: found.known,
-            message: event.error.message.clone(),
-            event_time: event.time,
-            arrival: Timestamp::now(),
-            file: self.name.clone(),
-        });
+        Ok(true)
     }
 
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
