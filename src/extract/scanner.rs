@@ -1135,16 +1135,22 @@ mod tests {
         let engine = engine();
         let mut scanner = Scanner::new(&engine);
         let mut sink = Collect::default();
-        scanner.feed(cri(t, "stderr", 'P', a).as_bytes(), &mut sink);
-        scanner.feed(cri(t, "stdout", 'F', "x").as_bytes(), &mut sink);
-        scanner.feed(cri(t, "stderr", 'P', b).as_bytes(), &mut sink);
+        scanner
+            .feed(cri(t, "stderr", 'P', a).as_bytes(), &mut sink)
+            .unwrap();
+        scanner
+            .feed(cri(t, "stdout", 'F', "x").as_bytes(), &mut sink)
+            .unwrap();
+        scanner
+            .feed(cri(t, "stderr", 'P', b).as_bytes(), &mut sink)
+            .unwrap();
         assert!(sink.errors.is_empty());
         assert_eq!(scanner.consumed_offset(), 0, "a checkpoint stays before it");
-        scanner.finish(&mut sink);
+        scanner.finish(&mut sink).unwrap();
         assert_eq!(sink.errors, vec![("1200".to_string(), 1)]);
         assert_eq!(sink.times, vec![Some("2026-11-20T10:15:02Z".to_string())]);
         assert_eq!(scanner.stats().lines, 3);
-        scanner.finish(&mut sink);
+        scanner.finish(&mut sink).unwrap();
         assert_eq!(sink.errors.len(), 1, "never twice");
     }
 
