@@ -701,3 +701,30 @@ fn docker_lines_split_at_16k_are_joined() {
         .unwrap();
     assert_eq!(parse_counts(&stdout(&out)), want);
 }
+
+/// The samples of the formats platforms write (CRI with partial lines, a
+/// journal export, an ANSI console) count and date as their goldens say
+/// (`tests/golden/<sample>.csv`, from `scan FILE --by
+/// vendor,code,status,day --format csv`); no error lacks a day.
+#[test]
+fn platform_samples_match_their_goldens_with_every_error_dated() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for name in [
+        "kubernetes-cri.log",
+        "journald-export.jsonl",
+        "console-ansi.log",
+    ] {
+        let out = errscope()
+            .args(["scan", &format!("{root}/samples/{name}")])
+            .args(["--by", "vendor,code,status,day", "--format", "csv"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let want = std::fs::read_to_string(format!("{root}/tests/golden/{name}.csv")).unwrap();
+        assert_eq!(stdout(&out), want, "{name}");
+        for row in want.lines().skip(1) {
+            let day = row.split(',').nth(3).unwrap();
+            assert!(day.starts_with("2026-11-2"), "{name}: undated row {row}");
+        }
+    }
+}
