@@ -98,6 +98,7 @@ fn main() {
         report_dir: None,
         no_redact: false,
         metrics_addr: None,
+        by: None,
         max_line_bytes: None,
     };
     let hooks = Hooks {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::aggregate::labels::{LabelError, LabelSpec, PathLabels};
 use crate::alert::config::{AlertConfigError, AlertRuleSpec, AlertSetup, SinksSpec};
 use crate::extract::prefilter::PrefilterError;
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
@@ -63,6 +64,9 @@ pub struct ConfigFile {
     /// Where alert notices go (`[sinks.webhook]`, `[sinks.exec]`, `[sinks.file]`).
     #[serde(default)]
     pub sinks: SinksSpec,
+    /// Rules turning a file's path into labels (`[[label]]`).
+    #[serde(default)]
+    pub label: Vec<LabelSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -94,8 +98,13 @@ pub struct MetricsSection {
     /// `host:port` to serve `/metrics` on.
     pub addr: Option<String>,
     /// Codes outside the catalog kept as their own series, per vendor,
-    /// before the rest fold into `code="other"`.
+    /// before the rest fold into `code="other"`; also, per path label, the
+    /// values kept before the rest fold into `other`.
     pub max_unknown_codes: Option<usize>,
+    /// Path labels (`namespace`, `pod`, `container`, or a `[[label]]`
+    /// group) carried on `errscope_errors_total`; none unless listed.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// A loaded configuration.
@@ -149,6 +158,24 @@ impl Config {
         // Build what can be built now, so a bad vendor or rule fails here.
         config.engine(None).map_err(invalid)?;
         config.alerts().map_err(invalid)?;
+        let labels = config.labels().map_err(|e| ConfigError::Invalid {
+            path: shown.to_owned(),
+            message: match e.index().and_then(|n| nth_table_line(text, "[[label]]", n)) {
+                Some(line) => format!("line {line}: {e}"),
+                None => e.to_string(),
+            },
+        })?;
+        for name in &config.file.metrics.labels {
+            if !labels.has(name) {
+                return Err(ConfigError::Invalid {
+                    path: shown.to_owned(),
+                    message: format!(
+                        "[metrics] `labels`: `{name}` is no path label (known: {})",
+                        labels.names().join(", ")
+                    ),
+                });
+            }
+        }
         if let Some(addr) = &config.file.metrics.addr {
             let port = addr.trim().rsplit(':').next().unwrap_or_default();
             if port.parse::<u16>().is_err() {
@@ -181,6 +208,12 @@ impl Config {
             .unwrap_or(DEFAULT_MAX_UNKNOWN_CODES)
     }
 
+    /// The path labels: the config's `[[label]]` rules, then the built-in
+    /// Kubernetes ones.
+    pub fn labels(&self) -> Result<PathLabels, LabelError> {
+        PathLabels::new(&self.file.label)
+    }
+
     /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.
     pub fn vendors(&self) -> Result<VendorSet, BuildError> {
         Ok(VendorSet::with_overlays(self.file.vendor.clone())?)
@@ -200,6 +233,15 @@ impl Config {
             .as_ref()
             .map_or_else(|| "(defaults)".to_owned(), |p| p.display().to_string())
     }
+}
+
+/// 1-based line of the `n`-th (1-based) table header `header` in `text`.
+fn nth_table_line(text: &str, header: &str, n: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim() == header)
+        .nth(n.checked_sub(1)?)
+        .map(|(at, _)| at + 1)
 }
 
 /// The line a validation message is about: the table of the vendor or

@@ -467,6 +467,7 @@ impl Aggregator {
             lines: self.interval_lines,
             bytes: self.interval_bytes,
             files: self.watched(),
+            by: &self.settings.summary_by,
         };
         if !self.output_closed {
             let mut out = io::stdout().lock();
@@ -484,7 +485,7 @@ impl Aggregator {
             }
         }
         self.write_reports(&total);
-        self.previous = counts_by_code(&self.interval);
+        self.previous = counts_by_code(&self.interval, &self.settings.summary_by);
         self.interval = Tally::default();
         self.interval_lines = 0;
         self.interval_bytes = 0;

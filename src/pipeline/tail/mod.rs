@@ -63,6 +63,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::aggregate::event::Observer;
+use crate::aggregate::Dim;
 use crate::alert::{AlertCounter, AlertEngine};
 use crate::extract::scanner::Engine;
 use crate::output::Format;
@@ -89,6 +90,9 @@ pub struct TailSettings {
     /// What the command line set, which a reloaded config does not override.
     pub cli_report_dir: Option<PathBuf>,
     pub cli_no_redact: bool,
+    /// Path labels (or the file) the summary's rows are grouped by before
+    /// vendor, code and status (`--by`).
+    pub summary_by: Vec<Dim>,
 }
 
 /// The observers of the live stream: the alert engine apart, as a reload
