@@ -75,6 +75,7 @@ fn main() {
         state_dir: Some(dir.path().join("state")),
         from_beginning: false,
         report_dir: None,
+        zone: errscope::cli::ZoneArg { timezone: None },
         no_redact: false,
         metrics_addr: None,
         by: None,

@@ -96,6 +96,7 @@ fn main() {
         state_dir: Some(dir.path().join("state")),
         from_beginning: true,
         report_dir: None,
+        zone: errscope::cli::ZoneArg { timezone: None },
         no_redact: false,
         metrics_addr: None,
         by: None,

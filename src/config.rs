@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::aggregate::labels::{LabelError, LabelSpec, PathLabels};
+use crate::aggregate::zone::{UnknownZone, Zone};
 use crate::alert::config::{AlertConfigError, AlertRuleSpec, AlertSetup, SinksSpec};
 use crate::extract::prefilter::PrefilterError;
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
@@ -24,6 +25,19 @@ pub enum BuildError {
     Prefilter(#[from] PrefilterError),
     #[error(transparent)]
     Alert(#[from] AlertConfigError),
+}
+
+/// A zone name that is not one, named by where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ZoneError {
+    #[error("--timezone: {0}")]
+    Flag(#[source] UnknownZone),
+    #[error("{path}: [report] `timezone`: {source}")]
+    Key {
+        path: String,
+        #[source]
+        source: UnknownZone,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +104,8 @@ pub struct ReportSection {
     pub dir: Option<PathBuf>,
     /// Mask e-mails, long digit runs, UUIDs and tokens in sample messages.
     pub redact: Option<bool>,
+    /// IANA time zone that days and hours are cut in (default UTC).
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -157,6 +173,18 @@ impl Config {
         };
         // Build what can be built now, so a bad vendor or rule fails here.
         config.engine(None).map_err(invalid)?;
+        if let Some(name) = &config.file.report.timezone {
+            Zone::named(name).map_err(|e| ConfigError::Invalid {
+                path: shown.to_owned(),
+                message: match text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("timezone"))
+                {
+                    Some(line) => format!("line {}: [report] `timezone`: {e}", line + 1),
+                    None => format!("[report] `timezone`: {e}"),
+                },
+            })?;
+        }
         config.alerts().map_err(invalid)?;
         let labels = config.labels().map_err(|e| ConfigError::Invalid {
             path: shown.to_owned(),
@@ -225,6 +253,20 @@ impl Config {
             .or(self.file.max_line_bytes)
             .unwrap_or(DEFAULT_MAX_LINE);
         Ok(Engine::new(self.vendors()?, max_line)?)
+    }
+
+    /// The zone days and hours are cut in: `flag` (`--timezone`) if given,
+    /// else `[report] timezone`, else UTC. The error names where the bad
+    /// name came from.
+    pub fn zone(&self, flag: Option<&str>) -> Result<Zone, ZoneError> {
+        match (flag, &self.file.report.timezone) {
+            (Some(name), _) => Zone::named(name).map_err(ZoneError::Flag),
+            (None, Some(name)) => Zone::named(name).map_err(|source| ZoneError::Key {
+                path: self.shown(),
+                source,
+            }),
+            (None, None) => Ok(Zone::utc()),
+        }
     }
 
     /// The config's name for messages.
@@ -337,6 +379,32 @@ mod tests {
             engine.max_line, MAX_LINE_LIMIT,
             "the command line is capped too"
         );
+    }
+
+    #[test]
+    fn timezone_is_checked_and_the_flag_wins() {
+        let err = Config::parse(
+            "[report]\nredact = true\ntimezone = \"America/Nwe_York\"\n",
+            "c.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "c.toml: line 3: [report] `timezone`: unknown time zone `America/Nwe_York`: expected an IANA name such as America/New_York, or UTC"
+        );
+        let config = Config::parse("[report]\ntimezone = \"Europe/Berlin\"\n", "c.toml").unwrap();
+        assert_eq!(config.zone(None).unwrap().name(), "Europe/Berlin");
+        assert_eq!(
+            config.zone(Some("America/New_York")).unwrap().name(),
+            "America/New_York"
+        );
+        let err = config.zone(Some("EST5")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--timezone: unknown time zone `EST5`"),
+            "{err}"
+        );
+        assert!(Config::default().zone(None).unwrap().is_utc());
     }
 
     #[test]

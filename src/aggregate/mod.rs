@@ -16,6 +16,9 @@ use labels::PathLabels;
 
 pub mod event;
 pub mod labels;
+pub mod zone;
+
+pub use zone::Zone;
 
 const SECONDS_PER_HOUR: i64 = 3600;
 
@@ -25,8 +28,9 @@ pub struct Key {
     pub vendor: String,
     pub code: String,
     pub status: Option<u16>,
-    /// Hours since the Unix epoch (UTC) of the event time; `None` when the
-    /// line carried no time.
+    /// The hour bucket of the event time ([`Zone::hour_of`]: the UTC hour
+    /// since the Unix epoch, unless the zone's offset is not a whole number
+    /// of hours); `None` when the line carried no time.
     pub hour: Option<i64>,
     /// Index into [`Tally::files`].
     pub file: u32,
@@ -188,9 +192,15 @@ impl Tally {
         self.files.get(index as usize).map_or("", String::as_str)
     }
 
-    /// Groups the counts by `dims`, sorted by count descending, then by the
-    /// group's values.
+    /// Groups the counts by `dims` (days and hours in UTC), sorted by count
+    /// descending, then by the group's values.
     pub fn rows(&self, dims: &[Dim], vendors: &VendorSet) -> Vec<Row> {
+        self.rows_in(dims, vendors, &Zone::utc())
+    }
+
+    /// [`Tally::rows`] with days and hours in `zone`, which must be the
+    /// zone the counts were bucketed in.
+    pub fn rows_in(&self, dims: &[Dim], vendors: &VendorSet, zone: &Zone) -> Vec<Row> {
         let mut grouped: HashMap<Vec<String>, Row> = HashMap::new();
         // A path label is worked out once per file.
         let mut labelled: HashMap<(usize, u32), String> = HashMap::new();
@@ -203,7 +213,7 @@ impl Tally {
                         .entry((at, key.file))
                         .or_insert_with(|| label.value(self.file_name(key.file)))
                         .clone(),
-                    other => other.value(key, self, vendors),
+                    other => other.value(key, self, vendors, zone),
                 })
                 .collect();
             let row = grouped.entry(values.clone()).or_insert_with(|| Row {
@@ -358,16 +368,10 @@ impl Dim {
         matches!(self, Dim::Label(_))
     }
 
-    fn value(&self, key: &Key, tally: &Tally, vendors: &VendorSet) -> String {
+    fn value(&self, key: &Key, tally: &Tally, vendors: &VendorSet, zone: &Zone) -> String {
         match self {
-            Dim::Day => key
-                .hour
-                .map(|h| format_hour(h, "%Y-%m-%d"))
-                .unwrap_or_default(),
-            Dim::Hour => key
-                .hour
-                .map(|h| format_hour(h, "%Y-%m-%dT%H:00Z"))
-                .unwrap_or_default(),
+            Dim::Day => key.hour.map(|h| zone.day_label(h)).unwrap_or_default(),
+            Dim::Hour => key.hour.map(|h| zone.hour_label(h)).unwrap_or_default(),
             Dim::Vendor => key.vendor.clone(),
             Dim::Code => key.code.clone(),
             Dim::Status => key.status.map(|s| s.to_string()).unwrap_or_default(),
@@ -387,13 +391,7 @@ impl Dim {
     }
 }
 
-fn format_hour(hour: i64, format: &str) -> String {
-    Timestamp::from_second(hour * SECONDS_PER_HOUR)
-        .map(|t| t.strftime(format).to_string())
-        .unwrap_or_default()
-}
-
-/// Hours since the epoch of a timestamp.
+/// Hours since the epoch of a timestamp (UTC hours).
 pub fn hour_of(time: Timestamp) -> i64 {
     time.as_second().div_euclid(SECONDS_PER_HOUR)
 }
@@ -465,6 +463,8 @@ pub struct Counter<'a> {
     /// File events without a time under the hour they arrived (live use:
     /// so a day's report does not change once the day is over).
     pub untimed_at_arrival: bool,
+    /// The zone hours are bucketed in (see [`zone`]).
+    pub zone: Zone,
 }
 
 impl<'a> Counter<'a> {
@@ -475,6 +475,7 @@ impl<'a> Counter<'a> {
             filter,
             file: 0,
             untimed_at_arrival: false,
+            zone: Zone::utc(),
         }
     }
 
@@ -500,8 +501,8 @@ impl Counter<'_> {
             code: event.error.code.clone(),
             status: event.error.status,
             hour: match event.time {
-                Some(time) => Some(hour_of(time)),
-                None if self.untimed_at_arrival => Some(hour_of(Timestamp::now())),
+                Some(time) => Some(self.zone.hour_of(time)),
+                None if self.untimed_at_arrival => Some(self.zone.hour_of(Timestamp::now())),
                 None => None,
             },
             file: self.file,

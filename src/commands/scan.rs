@@ -18,6 +18,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     let labels = std::sync::Arc::new(config.labels().with_context(|| config.shown())?);
     let dims = parse_dims_with(&args.by, &labels).map_err(|e| anyhow!("--by: {e}"))?;
     let filter = build_filter(&args.filter)?;
+    let zone = config.zone(args.zone.timezone.as_deref())?;
     let mut engine = config
         .engine(args.max_line_bytes)
         .with_context(|| config.shown())?;
@@ -52,6 +53,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         mmap: !args.no_mmap,
         show_progress: !args.no_progress && io::stderr().is_terminal(),
+        zone: zone.clone(),
     };
     let outcome = scan::run(&engine, &filter, &sources, events.as_ref(), settings)?;
     failed |= outcome.failed;
@@ -69,13 +71,14 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
             &outcome.tally,
             &dims,
             &engine.vendors,
+            &zone,
         )
         .and_then(|()| out.flush())?;
     }
     if let Some(dir) = &args.report_dir {
-        // Lines without a time count on today (UTC): see output::report.
-        if let Err(error) =
-            report::write_daily(dir, &outcome.tally, &engine.vendors, !args.no_redact)
+        // Lines without a time count on today: see output::report.
+        let redact = !args.no_redact;
+        if let Err(error) = report::write_daily(dir, &outcome.tally, &engine.vendors, redact, &zone)
         {
             eprintln!("errscope: {error}");
             failed = true;

@@ -174,6 +174,7 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
             .clone()
             .or_else(|| config.file.report.dir.clone()),
         redact: !args.no_redact && config.file.report.redact != Some(false),
+        zone: config.zone(args.zone.timezone.as_deref())?,
         config_path: args.config.config.clone(),
         cli_report_dir: args.report_dir.clone(),
         cli_no_redact: args.no_redact,

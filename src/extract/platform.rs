@@ -145,6 +145,21 @@ fn candidates(engine: &Engine, text: &[u8]) -> u64 {
     engine.prefilter.verify(text, anchored)
 }
 
+/// Whether the line at `buf[start]` reads as the continuation of the one
+/// before (so a record of more than one line): it is indented, or the line
+/// before ends with `:` (`codat error response:`). A line standing alone
+/// (one JSON object per line) is no continuation.
+pub fn continues_previous(buf: &[u8], start: usize) -> bool {
+    if matches!(buf.get(start), Some(b' ' | b'\t')) {
+        return true;
+    }
+    let Some(before) = start.checked_sub(1).map(|nl| &buf[..nl]) else {
+        return false;
+    };
+    let line = &before[memrchr(b'\n', before).map_or(0, |i| i + 1)..];
+    line.trim_ascii_end().ends_with(b":")
+}
+
 /// How far before a record without a time of its own its header (the
 /// nearest line starting with a time) is looked for, in bytes and lines.
 pub const HEADER_LOOK_BACK: usize = 8 * 1024;
@@ -220,6 +235,16 @@ mod tests {
         let bytes = text.as_bytes();
         assert_eq!(header_time(bytes, bytes.len(), 3, false, 4096, 2026), None);
         assert_eq!(header_time(bytes, bytes.len(), 22, true, 4096, 2026), None);
+    }
+
+    #[test]
+    fn continuation_lines() {
+        let text = b"2026-11-18 22:58:19 ERROR codat said:\n{\"a\":1}\n  at x\n{\"b\":2}\n";
+        let at = |needle: &[u8]| memchr::memmem::find(text, needle).unwrap();
+        assert!(continues_previous(text, at(b"{\"a")));
+        assert!(continues_previous(text, at(b"  at")));
+        assert!(!continues_previous(text, at(b"{\"b")));
+        assert!(!continues_previous(text, 0));
     }
 
     #[test]

@@ -542,7 +542,11 @@ impl<'e> Scanner<'e> {
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;
                 let outcome = decode_record(line, &engine.vendors, engine.default_year);
-                let header = || self.header_time(buf, line_start);
+                let header = || {
+                    platform::continues_previous(buf, line_start)
+                        .then(|| self.header_time(buf, line_start))
+                        .flatten()
+                };
                 match emit(outcome, header, verified, line_no, offset, sink) {
                     Ok(true) => self.raise_record_floor(self.base + line_end as u64),
                     Ok(false) => {}

@@ -1,13 +1,14 @@
 //! Rendering counts: a terminal table, CSV, JSON and NDJSON; daily CSV
 //! reports and their HTML page.
 
+pub mod atomic;
 pub mod events;
 pub mod html;
+pub mod progress;
 pub mod redact;
 pub mod report;
 
 pub mod metrics;
-pub mod progress;
 
 use std::io::{self, Write};
 
@@ -15,7 +16,7 @@ use crate::timespec::rfc3339;
 use comfy_table::{presets, ContentArrangement, Table};
 use serde_json::json;
 
-use crate::aggregate::{Dim, Row, Tally};
+use crate::aggregate::{Dim, Row, Tally, Zone};
 use crate::vendors::VendorSet;
 
 pub mod summary;
@@ -28,15 +29,17 @@ pub enum Format {
     Ndjson,
 }
 
-/// Writes the grouped counts of `tally` in `format`.
+/// Writes the grouped counts of `tally` in `format`, days and hours in
+/// `zone` (the zone the tally was bucketed in).
 pub fn write_summary(
     out: &mut dyn Write,
     format: Format,
     tally: &Tally,
     dims: &[Dim],
     vendors: &VendorSet,
+    zone: &Zone,
 ) -> io::Result<()> {
-    let rows = tally.rows(dims, vendors);
+    let rows = tally.rows_in(dims, vendors, zone);
     let describe = dims.contains(&Dim::Code);
     match format {
         Format::Table => write_table(out, tally, &rows, dims, describe, vendors),
@@ -273,6 +276,7 @@ mod tests {
             &tally(),
             &[Dim::Vendor, Dim::Code, Dim::Status],
             &vendors,
+            &Zone::utc(),
         )
         .unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -293,7 +297,15 @@ mod tests {
     fn csv_without_code_has_no_description() {
         let vendors = VendorSet::builtin().unwrap();
         let mut out = Vec::new();
-        write_summary(&mut out, Format::Csv, &tally(), &[Dim::Vendor], &vendors).unwrap();
+        write_summary(
+            &mut out,
+            Format::Csv,
+            &tally(),
+            &[Dim::Vendor],
+            &vendors,
+            &Zone::utc(),
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text.lines().next(),

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 
 use crate::aggregate::event::ErrorEvent;
-use crate::aggregate::{Counter, Filter, Tally};
+use crate::aggregate::{Counter, Filter, Tally, Zone};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::input::mapped::MappedFile;
 use crate::input::{open_file, open_path, open_stdin, Source};
@@ -21,12 +21,14 @@ use crate::output::progress::Progress;
 use crate::vendors::SkipReason;
 
 /// How a scan runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ScanSettings {
     pub threads: usize,
     /// Read settled files through a memory map.
     pub mmap: bool,
     pub show_progress: bool,
+    /// The zone hours are bucketed in.
+    pub zone: Zone,
 }
 
 /// Where `--events` go: shared by the workers, written a buffer at a time.
@@ -61,6 +63,7 @@ pub fn run(
         sources,
         events,
         mmap: settings.mmap,
+        zone: settings.zone,
         next: AtomicUsize::new(0),
         failed: AtomicBool::new(false),
         halted: AtomicBool::new(false),
@@ -83,6 +86,7 @@ struct ParallelScan<'a> {
     sources: &'a [Source],
     events: Option<&'a EventsOut>,
     mmap: bool,
+    zone: Zone,
     /// Index of the next source a worker takes.
     next: AtomicUsize,
     failed: AtomicBool,
@@ -127,8 +131,10 @@ impl ParallelScan<'_> {
     }
 
     fn worker(&self) -> Tally {
+        let mut counter = Counter::new(&self.engine.vendors, self.filter);
+        counter.zone = self.zone.clone();
         let mut sink = WorkerSink {
-            counter: Counter::new(&self.engine.vendors, self.filter),
+            counter,
             events: self.events.map(|shared| (shared, Vec::new())),
             source: String::new(),
             halted: &self.halted,

@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::checkpoint::{self, CheckpointError, FileEntry, ReleasedFile, State};
 use super::follow::{spawn_stdin, Batch, FollowerCtl, SourceMsg};
-use super::registry::is_follower;
 use super::{LiveObservers, TailError, TailSettings};
 use crate::aggregate::event::Observer;
 use crate::aggregate::{hour_of, Tally};
@@ -170,7 +169,8 @@ impl Aggregator {
         }
         if aggregator.settings.stdin {
             let id = aggregator.new_id();
-            spawn_stdin(id, aggregator.engine.clone(), aggregator.tx.clone()).map_err(
+            let zone = aggregator.settings.zone.clone();
+            spawn_stdin(id, aggregator.engine.clone(), zone, aggregator.tx.clone()).map_err(
                 |source| TailError::Io {
                     what: "starting the stdin reader",
                     source,
@@ -385,7 +385,7 @@ impl Aggregator {
         if let Ok(mut map) = self.wake_map.lock() {
             if map
                 .get(&followed.event_key)
-                .is_some_and(|waker| is_follower(waker, &followed.ctl))
+                .is_some_and(|waker| followed.ctl.is(waker))
             {
                 map.remove(&followed.event_key);
             }
@@ -427,14 +427,15 @@ impl Aggregator {
         }
     }
 
-    /// The first hour still held whole: the start of the UTC day the
-    /// retention reaches back to from the newest hour seen.
+    /// The first hour still held whole: the start of the local day the
+    /// retention reaches back to from the newest hour seen. Retention drops
+    /// whole days, so no day's report is left half.
     fn retention_cutoff(&self) -> Option<i64> {
         std::iter::once(&self.state.retired)
             .chain(self.followers.values().map(|f| &f.entry.tally))
             .flat_map(|t| t.groups.keys().filter_map(|k| k.hour))
             .max()
-            .map(|newest| day_start(newest - RETENTION_HOURS))
+            .map(|newest| self.settings.zone.day_start_hour(newest - RETENTION_HOURS))
     }
 
     /// Drops counts of event hours older than the retention before the
@@ -510,6 +511,7 @@ impl Aggregator {
             &reported,
             &self.engine.vendors,
             self.settings.redact,
+            &self.settings.zone,
         );
         if let Err(e) = result {
             self.warn(&dir.display().to_string(), &e.to_string());
@@ -553,12 +555,6 @@ impl Aggregator {
     }
 }
 
-/// The first hour of the UTC day holding `hour` (hours since the epoch):
-/// retention drops whole days, so no day's report is left half.
-fn day_start(hour: i64) -> i64 {
-    hour - hour.rem_euclid(24)
-}
-
 /// A tally whose file table names `name` (index 0).
 pub(super) fn named_tally(name: &str) -> Tally {
     let mut tally = Tally::default();
@@ -574,6 +570,207 @@ fn moved(value: u64, from: u64, to: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::Format;
+    use crate::vendors::VendorSet;
+    use std::path::Path;
+
+    const ERROR: &str =
+        r#"{"status":400,"message":"Authentication failed","code":1200,"response":null}"#;
+
+    fn settings(dir: &Path, state_dir: Option<PathBuf>) -> TailSettings {
+        TailSettings {
+            patterns: vec![dir.join("*.log").display().to_string()],
+            stdin: false,
+            interval: Duration::from_secs(60),
+            rescan: Duration::from_secs(5),
+            state_dir,
+            from_beginning: true,
+            format: Format::Ndjson,
+            report_dir: None,
+            redact: true,
+            config_path: None,
+            cli_report_dir: None,
+            cli_no_redact: false,
+            zone: crate::aggregate::Zone::utc(),
+            summary_by: Vec::new(),
+        }
+    }
+
+    fn engine() -> Arc<Engine> {
+        Arc::new(Engine::new(VendorSet::builtin().unwrap(), 4096).unwrap())
+    }
+
+    fn write_errors(path: &Path, errors: usize) {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        for i in 0..errors {
+            writeln!(file, "2026-11-20T10:00:0{}Z ERROR {ERROR}", i % 10).unwrap();
+            writeln!(file, "2026-11-20T10:00:0{}Z INFO fine", i % 10).unwrap();
+        }
+    }
+
+    /// Applies what the followers send until `done` holds.
+    fn apply_until(
+        aggregator: &mut Aggregator,
+        rx: &mut Receiver<SourceMsg>,
+        done: impl Fn(&Aggregator) -> bool,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(aggregator) {
+            assert!(Instant::now() < deadline, "the followers sent too little");
+            if let Ok(msg) = rx.try_recv() {
+                aggregator.apply(msg);
+            } else {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
+    /// An aggregator following `dir/*.log` from the beginning, without
+    /// checkpoints, once it has counted `errors`.
+    fn counted(dir: &Path, errors: u64) -> (Aggregator, Receiver<SourceMsg>) {
+        let (mut aggregator, mut rx) =
+            Aggregator::start(settings(dir, None), engine(), LiveObservers::default()).unwrap();
+        apply_until(&mut aggregator, &mut rx, |a| a.total().errors() == errors);
+        (aggregator, rx)
+    }
+
+    fn stop(mut aggregator: Aggregator) {
+        for followed in aggregator.followers.values() {
+            followed.ctl.stop();
+        }
+        aggregator.followers.clear();
+    }
+
+    #[test]
+    fn batches_move_the_entry_the_interval_and_the_total() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        write_errors(&log, 3);
+        let (aggregator, _rx) = counted(dir.path(), 3);
+        let size = std::fs::metadata(&log).unwrap().len();
+        let entry = &aggregator.followers.values().next().unwrap().entry;
+        assert_eq!((entry.offset, entry.lines), (size, 6));
+        assert_eq!((entry.tally.lines, entry.tally.bytes), (6, size));
+        assert_eq!(aggregator.interval.errors(), 3);
+        assert_eq!(aggregator.interval_lines, 6);
+        stop(aggregator);
+    }
+
+    #[test]
+    fn a_reset_retires_what_was_counted_and_restarts_at_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        write_errors(&dir.path().join("app.log"), 2);
+        let (mut aggregator, _rx) = counted(dir.path(), 2);
+        let id = *aggregator.followers.keys().next().unwrap();
+        aggregator.apply(SourceMsg::Reset { id });
+        let entry = &aggregator.followers[&id].entry;
+        assert_eq!((entry.offset, entry.lines, entry.tally.errors()), (0, 0, 0));
+        assert_eq!(aggregator.state.retired.errors(), 2);
+        assert_eq!(aggregator.total().errors(), 2, "a reset loses nothing");
+        let released = aggregator.state.released.last().unwrap();
+        assert!(released.truncated);
+        stop(aggregator);
+    }
+
+    #[test]
+    fn a_released_file_keeps_its_counts_and_its_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        write_errors(&log, 2);
+        let (mut aggregator, _rx) = counted(dir.path(), 2);
+        let id = *aggregator.followers.keys().next().unwrap();
+        let key = aggregator.followers[&id].entry.key;
+        aggregator.apply(SourceMsg::Released { id });
+        assert!(aggregator.followers.is_empty());
+        assert!(!aggregator.by_key.contains_key(&key));
+        assert_eq!(aggregator.total().errors(), 2);
+        let released = aggregator.state.released.last().unwrap();
+        assert_eq!(released.key, key);
+        assert_eq!(released.offset, std::fs::metadata(&log).unwrap().len());
+        assert!(!released.truncated);
+    }
+
+    #[test]
+    fn a_restart_resumes_every_file_at_its_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let state_dir = dir.path().join("state");
+        let log = dir.path().join("app.log");
+        write_errors(&log, 2);
+        let (mut first, mut rx) = Aggregator::start(
+            settings(dir.path(), Some(state_dir.clone())),
+            engine(),
+            LiveObservers::default(),
+        )
+        .unwrap();
+        apply_until(&mut first, &mut rx, |a| a.total().errors() == 2);
+        first.persist().unwrap();
+        stop(first);
+        drop(rx);
+
+        write_errors(&log, 1);
+        let (mut second, mut rx) = Aggregator::start(
+            settings(dir.path(), Some(state_dir)),
+            engine(),
+            LiveObservers::default(),
+        )
+        .unwrap();
+        assert!(!second.first_start);
+        apply_until(&mut second, &mut rx, |a| a.total().errors() == 3);
+        let entry = &second.followers.values().next().unwrap().entry;
+        assert_eq!(
+            entry.lines, 6,
+            "resumed after the 4 lines counted, not from 0"
+        );
+        assert_eq!(entry.tally.errors(), 3);
+        stop(second);
+    }
+
+    #[test]
+    fn pruning_keeps_whole_days_of_the_retention() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut aggregator, _rx) = Aggregator::start(
+            settings(dir.path(), None),
+            engine(),
+            LiveObservers::default(),
+        )
+        .unwrap();
+        let newest = hour_of("2026-11-20T10:00:00Z".parse().unwrap());
+        for hour in [
+            newest,
+            newest - RETENTION_HOURS,
+            newest - RETENTION_HOURS - 11,
+        ] {
+            let key = crate::aggregate::Key {
+                vendor: "ocrolus".into(),
+                code: "1200".into(),
+                status: Some(400),
+                hour: Some(hour),
+                file: 0,
+            };
+            aggregator
+                .state
+                .retired
+                .groups
+                .insert(key, Default::default());
+        }
+        aggregator.prune();
+        let mut kept: Vec<i64> = aggregator
+            .state
+            .retired
+            .groups
+            .keys()
+            .filter_map(|k| k.hour)
+            .collect();
+        kept.sort();
+        // The day holding `newest - RETENTION_HOURS` is kept whole; the hour
+        // 11 before it falls on the day before.
+        assert_eq!(kept, vec![newest - RETENTION_HOURS, newest]);
+    }
 
     #[test]
     fn moved_handles_rewinds() {

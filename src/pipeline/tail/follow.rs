@@ -26,7 +26,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc::Sender;
 
 use crate::aggregate::event::ErrorEvent;
-use crate::aggregate::{Counter, Filter, Tally};
+use crate::aggregate::{Counter, Filter, Tally, Zone};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::input::open_stdin;
 use crate::input::tail::discover::Wake;
@@ -104,6 +104,11 @@ impl Wake for FollowerCtl {
 }
 
 impl FollowerCtl {
+    /// Whether `waker`, registered for a path, is this follower.
+    pub fn is(self: &Arc<Self>, waker: &Arc<dyn Wake>) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(waker), Arc::as_ptr(self))
+    }
+
     /// The file is no longer reachable under a followed name: read it to
     /// its end and let it go. `false` undoes it (found again).
     pub fn set_draining(&self, draining: bool) {
@@ -134,6 +139,8 @@ pub struct FollowSpec {
     pub fingerprint: Fingerprint,
     /// Safety poll when no event wakes the follower.
     pub poll: Duration,
+    /// The zone hours are bucketed in.
+    pub zone: Zone,
 }
 
 /// Starts the follower thread of one file.
@@ -164,11 +171,16 @@ pub fn spawn_file(
 }
 
 /// Starts the reader of standard input; it ends at EOF.
-pub fn spawn_stdin(id: u64, engine: Arc<Engine>, tx: Sender<SourceMsg>) -> io::Result<()> {
+pub fn spawn_stdin(
+    id: u64,
+    engine: Arc<Engine>,
+    zone: Zone,
+    tx: Sender<SourceMsg>,
+) -> io::Result<()> {
     std::thread::Builder::new()
         .name("tail-stdin".into())
         .spawn(move || {
-            let error = match follow_stdin(id, &engine, &tx) {
+            let error = match follow_stdin(id, &engine, zone, &tx) {
                 Ok(()) | Err(Stopped::Closed) => None,
                 Err(Stopped::Io(e)) => Some(format!("-: {e}")),
             };
@@ -189,9 +201,14 @@ impl From<io::Error> for Stopped {
     }
 }
 
-fn follow_stdin(id: u64, engine: &Engine, tx: &Sender<SourceMsg>) -> Result<(), Stopped> {
+fn follow_stdin(
+    id: u64,
+    engine: &Engine,
+    zone: Zone,
+    tx: &Sender<SourceMsg>,
+) -> Result<(), Stopped> {
     let mut reader = open_stdin(Arc::new(AtomicU64::new(0)))?;
-    let mut feed = Feed::new(id, engine, "-".into(), 0, 0, tx);
+    let mut feed = Feed::new(id, engine, "-".into(), (0, 0), zone, tx);
     while feed.scanner.read_some(&mut reader, &mut feed.sink)? > 0 {
         feed.flush(Fingerprint::default())?;
     }
@@ -210,7 +227,8 @@ fn follow_file(
     file.seek(SeekFrom::Start(spec.offset))?;
     let mut read_pos = spec.offset;
     let mut fingerprint = spec.fingerprint;
-    let mut feed = Feed::new(spec.id, engine, spec.name, spec.offset, spec.lines, tx);
+    let start = (spec.offset, spec.lines);
+    let mut feed = Feed::new(spec.id, engine, spec.name, start, spec.zone, tx);
     let mut last_growth = Instant::now();
     loop {
         let stop = ctl.stop.load(Ordering::Acquire);
@@ -353,15 +371,15 @@ impl<'e> Feed<'e> {
         id: u64,
         engine: &'e Engine,
         name: String,
-        offset: u64,
-        lines: u64,
+        (offset, lines): (u64, u64),
+        zone: Zone,
         tx: &'e Sender<SourceMsg>,
     ) -> Feed<'e> {
         Feed {
             engine,
             id,
             scanner: Scanner::starting_at(engine, offset, lines),
-            sink: BatchSink::new(&engine.vendors, name),
+            sink: BatchSink::new(&engine.vendors, name, zone),
             tx,
             sent_offset: offset,
             sent_lines: lines,
@@ -426,9 +444,10 @@ struct BatchSink<'e> {
 }
 
 impl<'e> BatchSink<'e> {
-    fn new(vendors: &'e VendorSet, name: String) -> BatchSink<'e> {
+    fn new(vendors: &'e VendorSet, name: String, zone: Zone) -> BatchSink<'e> {
         let mut counter = Counter::new(vendors, &NO_FILTER);
         counter.untimed_at_arrival = true;
+        counter.zone = zone;
         counter.set_source(&name);
         BatchSink {
             counter,
@@ -520,6 +539,7 @@ mod tests {
             lines: 0,
             fingerprint: Fingerprint::default(),
             poll,
+            zone: Zone::utc(),
         }
     }
 

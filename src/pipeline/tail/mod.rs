@@ -37,8 +37,8 @@
 //!   still wins) take effect at once: a rule identical to a running one
 //!   keeps its window, baseline and cooldown, a new or changed one starts
 //!   afresh (a spike rule warms up again); the previous sinks deliver what
-//!   they had queued. Inputs, `[tail]`, `[metrics]`, `[[vendor]]` and
-//!   `max_line_bytes` need a restart. A config that fails is named on
+//!   they had queued. Inputs, `[tail]`, `[metrics]`, `[report] timezone`,
+//!   `[[vendor]]` and `max_line_bytes` need a restart. A config that fails is named on
 //!   stderr (file, line, key) and the previous one is kept.
 //!
 //! Limits: a file rotated away under a name the inputs do not match while
@@ -64,6 +64,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aggregate::event::Observer;
 use crate::aggregate::Dim;
+use crate::aggregate::Zone;
 use crate::alert::{AlertCounter, AlertEngine};
 use crate::extract::scanner::Engine;
 use crate::output::Format;
@@ -85,6 +86,8 @@ pub struct TailSettings {
     pub format: Format,
     pub report_dir: Option<PathBuf>,
     pub redact: bool,
+    /// The zone days and hours are cut in (reports, retention).
+    pub zone: Zone,
     /// The config file, re-read on SIGHUP.
     pub config_path: Option<PathBuf>,
     /// What the command line set, which a reloaded config does not override.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::aggregator::{named_tally, Aggregator, Followed, MAX_MATCHED_NAMES, MAX_RELEASED};
 use super::checkpoint::FileEntry;
-use super::follow::{spawn_file, FollowSpec, FollowerCtl};
+use super::follow::{spawn_file, FollowSpec};
 use super::read_from::{read_from, Facts, ReadFrom, Saved};
 use crate::input::tail::discover::{self, Wake};
 use crate::input::tail::{end_of_last_line, is_gzip, Check, FileKey, Fingerprint};
@@ -134,7 +134,7 @@ impl Aggregator {
             if let Ok(mut map) = self.wake_map.lock() {
                 if map
                     .get(&followed.event_key)
-                    .is_some_and(|waker| is_follower(waker, &followed.ctl))
+                    .is_some_and(|waker| followed.ctl.is(waker))
                 {
                     map.remove(&followed.event_key);
                 }
@@ -276,6 +276,7 @@ impl Aggregator {
                 lines: entry.lines,
                 fingerprint: entry.fingerprint,
                 poll: self.poll,
+                zone: self.settings.zone.clone(),
             },
             self.engine.clone(),
             self.tx.clone(),
@@ -315,11 +316,6 @@ impl Aggregator {
             followed.parent() == Some(dir) && is_rotation_suffix(base, name)
         })
     }
-}
-
-/// Whether the waker registered for a path is this follower.
-pub(super) fn is_follower(waker: &Arc<dyn Wake>, ctl: &Arc<FollowerCtl>) -> bool {
-    std::ptr::addr_eq(Arc::as_ptr(waker), Arc::as_ptr(ctl))
 }
 
 /// Whether `name` is `base` plus a rotation suffix: `.`, `-` or `_`, then

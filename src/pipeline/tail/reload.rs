@@ -73,7 +73,7 @@ impl Aggregator {
         let rules = self.alerts.as_ref().map_or(0, AlertEngine::rule_count);
         tracing::info!(
             target: NOTICE,
-            "reloaded {shown} ({rules} alert rule(s); inputs, [tail], [metrics], [[vendor]] and max_line_bytes take effect on restart)"
+            "reloaded {shown} ({rules} alert rule(s); inputs, [tail], [metrics], [report] timezone, [[vendor]] and max_line_bytes take effect on restart)"
         );
     }
 }
