@@ -708,28 +708,27 @@ fn docker_lines_split_at_16k_are_joined() {
 }
 
 /// The samples of the formats platforms write (CRI with partial lines, a
-/// journal export, an ANSI console) count and date as their goldens say
-/// (`tests/golden/<sample>.csv`, from `scan FILE --by
-/// vendor,code,status,day --format csv`); no error lacks a day.
+/// journal export, an ANSI console) and the multi-line one put every error
+/// on a day (their goldens, checked by `tests/golden.rs`, say which).
 #[test]
-fn platform_samples_match_their_goldens_with_every_error_dated() {
+fn platform_and_multi_line_samples_date_every_error() {
     let root = env!("CARGO_MANIFEST_DIR");
     for name in [
         "kubernetes-cri.log",
         "journald-export.jsonl",
         "console-ansi.log",
+        "pretty-printed.log",
     ] {
         let out = errscope()
             .args(["scan", &format!("{root}/samples/{name}")])
-            .args(["--by", "vendor,code,status,day", "--format", "csv"])
+            .args(["--by", "day", "--format", "csv"])
             .output()
             .unwrap();
         assert!(out.status.success(), "{name}: {}", stderr(&out));
-        let want = std::fs::read_to_string(format!("{root}/tests/golden/{name}.csv")).unwrap();
-        assert_eq!(stdout(&out), want, "{name}");
-        for row in want.lines().skip(1) {
-            let day = row.split(',').nth(3).unwrap();
-            assert!(day.starts_with("2026-11-2"), "{name}: undated row {row}");
+        let text = stdout(&out);
+        assert!(text.lines().count() > 1, "{name}: {text}");
+        for row in text.lines().skip(1) {
+            assert!(row.starts_with("2026-11-2"), "{name}: undated row {row}");
         }
     }
 }
