@@ -142,3 +142,54 @@ fn a_last_piece_at_shutdown_is_kept_or_counted_never_lost() {
     assert_eq!(last["total"]["errors"], 1);
     assert_eq!(last["total"]["lines"], 2);
 }
+
+/// `tail --by namespace,pod`: the summary's rows carry the pod's labels.
+#[test]
+fn summaries_group_by_path_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut patterns = Vec::new();
+    for (pod, errors) in [
+        ("billing_invoice-api-7c9f_0d1e", 2),
+        ("payouts_payout-5d9c_3f4a", 1),
+    ] {
+        let at = dir.path().join("var/log/pods").join(pod).join("api");
+        fs::create_dir_all(&at).unwrap();
+        let log = at.join("0.log");
+        append(
+            &log,
+            &cri("stderr", 'F', &format!("ERROR {CODAT}")).repeat(errors),
+        );
+        patterns.push(s(&log));
+    }
+    let mut args = patterns;
+    args.extend([
+        "--from-beginning".into(),
+        "--by".into(),
+        "namespace,pod".into(),
+    ]);
+    let tail = Tail::start(&args);
+    tail.wait_total(3);
+    let (status, last, _) = tail.terminate();
+    assert!(status.success());
+    let top = last["total"]["top"].as_array().unwrap();
+    assert_eq!(top.len(), 2, "{top:?}");
+    assert_eq!(
+        (&top[0]["namespace"], &top[0]["pod"], &top[0]["count"]),
+        (&"billing".into(), &"invoice-api-7c9f".into(), &2.into())
+    );
+    assert_eq!(
+        (&top[1]["namespace"], &top[1]["pod"], &top[1]["code"]),
+        (
+            &"payouts".into(),
+            &"payout-5d9c".into(),
+            &"Too Many Requests".into()
+        )
+    );
+    // Grouping by the day makes no sense for a live summary.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_errscope"))
+        .args(["tail", "--by", "day", "x.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--by day"));
+}
