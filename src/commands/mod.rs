@@ -91,6 +91,13 @@ pub fn check_config(args: &CheckConfigArgs) -> Result<Exit> {
         config.file.inputs.join(", ")
     };
     writeln!(out, "  inputs: {inputs}")?;
+    let labels = config.labels().map_err(|e| anyhow!("{shown}: {e}"))?;
+    writeln!(
+        out,
+        "  path labels: {} ({} [[label]] rules, then the Kubernetes pod log paths)",
+        labels.names().join(", "),
+        config.file.label.len()
+    )?;
     writeln!(out, "  alert rules: {}", alerts.rules.len())?;
     for rule in &alerts.rules {
         writeln!(out, "    {}: {}", rule.name, rule.describe())?;
@@ -104,6 +111,13 @@ pub fn check_config(args: &CheckConfigArgs) -> Result<Exit> {
             "  metrics: {addr} (up to {} unknown codes per vendor)",
             config.max_unknown_codes()
         )?;
+        if !config.file.metrics.labels.is_empty() {
+            writeln!(
+                out,
+                "  metrics labels: {}",
+                config.file.metrics.labels.join(", ")
+            )?;
+        }
     }
     out.flush()?;
     Ok(Exit::Success)
