@@ -160,6 +160,30 @@ pub fn next_partial(buf: &[u8], from: usize, to: usize) -> Option<usize> {
     None
 }
 
+/// Whether the CRI line at `buf[line_start]` is a later piece of a partial
+/// line begun before it: the nearest line of its stream before it (within
+/// `buf`, at most `max_back` bytes back) is a `P` piece. A reader starting
+/// mid-file (a chunk of a file split among workers) passes such a line
+/// over: the reader of the chunk where the line began joins it.
+pub fn continues_earlier(buf: &[u8], line_start: usize, max_back: usize) -> bool {
+    let end = memchr(b'\n', &buf[line_start..]).map_or(buf.len(), |i| line_start + i);
+    let Some(line) = parse(&buf[line_start..end]) else {
+        return false;
+    };
+    let low = line_start.saturating_sub(max_back);
+    let mut at = line_start;
+    while at > low {
+        let prev_end = at - 1;
+        let prev_start = memrchr(b'\n', &buf[low..prev_end]).map_or(low, |i| low + i + 1);
+        match parse(&buf[prev_start..prev_end]) {
+            Some(prev) if prev.stream == line.stream => return prev.partial,
+            Some(_) => at = prev_start,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// The pieces of one partial line, joined.
 #[derive(Debug)]
 pub struct Run {
@@ -366,6 +390,23 @@ mod tests {
         };
         assert!(run.too_long);
         assert_eq!(next_partial(b"x stdout P y\n", 0, 13), None);
+    }
+
+    #[test]
+    fn a_later_piece_is_told_from_a_first_one() {
+        let text = b"2026-11-20T10:15:02Z stderr P a\n\
+            2026-11-20T10:15:02Z stdout F b\n\
+            2026-11-20T10:15:02Z stderr F c\n\
+            2026-11-20T10:15:02Z stdout F d\n";
+        let at = |needle: &[u8]| memchr::memmem::find(text, needle).unwrap() - 28;
+        assert!(continues_earlier(text, at(b"F c"), 4096));
+        assert!(!continues_earlier(text, at(b"F b"), 4096));
+        assert!(!continues_earlier(text, at(b"F d"), 4096));
+        assert!(!continues_earlier(text, 0, 4096));
+        assert!(
+            !continues_earlier(text, at(b"F c"), 10),
+            "not beyond the bound"
+        );
     }
 
     #[test]
