@@ -631,6 +631,9 @@ impl<'e> Scanner<'e> {
         at_eof: bool,
         sink: &mut dyn EventSink,
     ) -> Result<Option<usize>, Halt> {
+        // Not waiting while an unfinished line past the cap follows: the
+        // buffer would fill before its newline came.
+        let at_eof = at_eof || self.end - at > self.engine.max_line;
         let Some(found) = self
             .layout
             .special_line(self.engine, buf, at, data_end, at_eof)
@@ -1247,6 +1250,27 @@ mod tests {
                 ],
                 "chunk {chunk}"
             );
+        }
+    }
+
+    /// A `P` waiting for its `F` while an unterminated line longer than
+    /// the cap follows: the piece is given up on (counted as it is), the
+    /// long line skipped, and the stream read on to its end.
+    #[test]
+    fn a_waiting_piece_does_not_stall_the_stream() {
+        let t = "2026-11-20T10:15:02Z";
+        let mut input = cri(t, "stderr", 'P', OCROLUS);
+        input.push_str(&"x".repeat(600 * 1024));
+        input.push('\n');
+        input.push_str(&cri(t, "stdout", 'F', OCROLUS));
+        for chunk in [4096, 1 << 20] {
+            let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(
+                sink.errors,
+                vec![("1200".to_string(), 1), ("1200".to_string(), 3)],
+                "chunk {chunk}"
+            );
+            assert_eq!(stats.lines, 3, "chunk {chunk}");
         }
     }
 }
