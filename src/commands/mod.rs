@@ -6,6 +6,7 @@ pub mod logging;
 pub mod report;
 pub mod scan;
 pub mod tail;
+pub mod top;
 
 use std::io::Write;
 
@@ -119,6 +120,12 @@ pub fn check_config(args: &CheckConfigArgs) -> Result<Exit> {
             )?;
         }
     }
+    if let Some(endpoint) = &config.file.otlp.endpoint {
+        let url = crate::config::otlp_url(endpoint)?;
+        let interval = config.file.otlp.interval.as_deref().unwrap_or("10s");
+        writeln!(out, "  otlp: {url} every {interval}")?;
+    }
+    writeln!(out, "  days cut in: {}", config.zone(None)?.name())?;
     out.flush()?;
     Ok(Exit::Success)
 }

@@ -11,8 +11,9 @@ use super::{load_config, Exit};
 use crate::aggregate::event::Observer;
 use crate::aggregate::{parse_dims_with, Dim};
 use crate::cli::TailArgs;
-use crate::config::Config;
+use crate::config::{otlp_url, Config};
 use crate::output::metrics::{Exporter, Metrics};
+use crate::output::otlp::{OtlpSettings, DEFAULT_INTERVAL as DEFAULT_OTLP_INTERVAL};
 use crate::output::Format;
 use crate::pipeline::tail::{self, LiveObservers, TailSettings};
 use crate::timespec::parse_duration;
@@ -39,6 +40,12 @@ pub fn run(args: TailArgs) -> Result<Exit> {
 pub fn run_with(args: TailArgs, hooks: Hooks) -> Result<Exit> {
     let config = load_config(&args.config)?;
     let settings = settings(&config, &args)?;
+    if settings.state_dir.is_none() {
+        tracing::info!(
+            target: NOTICE,
+            "note: no --state-dir (or [tail] state_dir): no checkpoints, counting starts afresh on every run"
+        );
+    }
     let engine = Arc::new(
         config
             .engine(args.max_line_bytes)
@@ -109,8 +116,44 @@ fn summary_by(config: &Config, by: Option<&str>) -> Result<Vec<Dim>> {
     Ok(kept)
 }
 
-/// The command line and the config resolved into the runtime's settings.
-fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
+/// A duration setting, at least 10 ms; errors name `flag`.
+fn duration(flag: &str, text: Option<&str>, default: Duration) -> Result<Duration> {
+    match text {
+        None => Ok(default),
+        Some(text) => {
+            let d = parse_duration(text).map_err(|e| anyhow!("{flag}: {e}"))?;
+            if d < Duration::from_millis(10) {
+                bail!("{flag}: {text} is too short (at least 10ms)");
+            }
+            Ok(d)
+        }
+    }
+}
+
+/// `--otlp-endpoint`/`[otlp] endpoint` and the interval, when set; each
+/// error names the flag or key it is about.
+fn otlp_settings(config: &Config, args: &TailArgs) -> Result<Option<OtlpSettings>> {
+    let section = &config.file.otlp;
+    let (endpoint, from) = match (&args.otlp.otlp_endpoint, &section.endpoint) {
+        (Some(endpoint), _) => (endpoint, "--otlp-endpoint".to_owned()),
+        (None, Some(endpoint)) => (endpoint, format!("{}: [otlp] endpoint", config.shown())),
+        (None, None) => return Ok(None),
+    };
+    let url = otlp_url(endpoint).with_context(|| from)?;
+    let interval = match (&args.otlp.otlp_interval, &section.interval) {
+        (Some(text), _) => duration("--otlp-interval", Some(text), DEFAULT_OTLP_INTERVAL)?,
+        (None, text) => duration("[otlp] interval", text.as_deref(), DEFAULT_OTLP_INTERVAL)?,
+    };
+    Ok(Some(OtlpSettings {
+        url,
+        interval,
+        max_unknown_codes: config.max_unknown_codes(),
+    }))
+}
+
+/// The command line and the config resolved into the runtime's settings
+/// (`top` starts from the same).
+pub(crate) fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
     let inputs = if args.paths.is_empty() {
         config.file.inputs.clone()
     } else {
@@ -119,18 +162,6 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
     if inputs.is_empty() {
         bail!("no input: name files, directories, globs or `-` (or set `inputs` in the config)");
     }
-    let duration = |flag: &str, text: Option<&str>, default: Duration| -> Result<Duration> {
-        match text {
-            None => Ok(default),
-            Some(text) => {
-                let d = parse_duration(text).map_err(|e| anyhow!("{flag}: {e}"))?;
-                if d < Duration::from_millis(10) {
-                    bail!("{flag}: {text} is too short (at least 10ms)");
-                }
-                Ok(d)
-            }
-        }
-    };
     let interval = duration(
         "--interval",
         args.interval
@@ -155,12 +186,6 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
         .state_dir
         .clone()
         .or_else(|| config.file.tail.state_dir.clone());
-    if state_dir.is_none() {
-        tracing::info!(
-            target: NOTICE,
-            "note: no --state-dir (or [tail] state_dir): no checkpoints, counting starts afresh on every run"
-        );
-    }
     Ok(TailSettings {
         stdin: inputs.iter().any(|p| p == "-"),
         patterns: inputs.into_iter().filter(|p| p != "-").collect(),
@@ -168,6 +193,7 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
         rescan,
         state_dir,
         from_beginning: args.from_beginning || config.file.tail.from_beginning == Some(true),
+        summaries: true,
         format,
         report_dir: args
             .report_dir
@@ -175,6 +201,7 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
             .or_else(|| config.file.report.dir.clone()),
         redact: !args.no_redact && config.file.report.redact != Some(false),
         zone: config.zone(args.zone.timezone.as_deref())?,
+        otlp: otlp_settings(config, args)?,
         config_path: args.config.config.clone(),
         cli_report_dir: args.report_dir.clone(),
         cli_no_redact: args.no_redact,

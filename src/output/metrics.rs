@@ -166,7 +166,7 @@ impl Metrics {
     pub fn observer(&self) -> MetricsObserver {
         MetricsObserver {
             metrics: self.clone(),
-            unknown_codes: HashMap::new(),
+            codes: CodeLabels::new(self.max_unknown_codes),
             label_values: HashMap::new(),
             files: HashMap::new(),
         }
@@ -233,20 +233,24 @@ pub fn to_prometheus_text(openmetrics: &str) -> String {
     out
 }
 
-/// Updates [`Metrics`] from the live stream.
-#[derive(Debug)]
-pub struct MetricsObserver {
-    metrics: Metrics,
+/// The `code` label of each event under the cardinality cap (see the
+/// module docs); the Prometheus and the OTLP exporters share it.
+#[derive(Debug, Clone, Default)]
+pub struct CodeLabels {
+    max_unknown_codes: usize,
     /// Per vendor, the unknown codes given their own series.
     unknown_codes: HashMap<String, HashSet<String>>,
-    /// Per path label, the values given their own series.
-    label_values: HashMap<String, HashSet<String>>,
-    /// Per file, its path labels as carried (after the cap).
-    files: HashMap<String, Vec<(String, String)>>,
 }
 
-impl MetricsObserver {
-    fn code_label(&mut self, event: &ErrorEvent) -> String {
+impl CodeLabels {
+    pub fn new(max_unknown_codes: usize) -> CodeLabels {
+        CodeLabels {
+            max_unknown_codes,
+            unknown_codes: HashMap::new(),
+        }
+    }
+
+    pub fn label(&mut self, event: &ErrorEvent) -> String {
         let code: String = event.code.chars().take(MAX_CODE_LABEL).collect();
         if event.known {
             return code;
@@ -254,13 +258,24 @@ impl MetricsObserver {
         let seen = self.unknown_codes.entry(event.vendor.clone()).or_default();
         if seen.contains(&code) {
             code
-        } else if seen.len() < self.metrics.max_unknown_codes {
+        } else if seen.len() < self.max_unknown_codes {
             seen.insert(code.clone());
             code
         } else {
             OTHER_CODE.to_owned()
         }
     }
+}
+
+/// Updates [`Metrics`] from the live stream.
+#[derive(Debug)]
+pub struct MetricsObserver {
+    metrics: Metrics,
+    codes: CodeLabels,
+    /// Per path label, the values given their own series.
+    label_values: HashMap<String, HashSet<String>>,
+    /// Per file, its path labels as carried (after the cap).
+    files: HashMap<String, Vec<(String, String)>>,
 }
 
 impl MetricsObserver {
@@ -302,7 +317,7 @@ impl MetricsObserver {
 
 impl Observer for MetricsObserver {
     fn event(&mut self, event: &ErrorEvent) {
-        let code = self.code_label(event);
+        let code = self.codes.label(event);
         let mut labels: ErrorLabels = vec![
             ("vendor".to_owned(), event.vendor.clone()),
             ("code".to_owned(), code),
@@ -339,7 +354,8 @@ impl Observer for MetricsObserver {
     }
 }
 
-fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
+/// Seconds from a line's own time to its counting (0 when in the future).
+pub fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
     let nanos = arrival.as_nanosecond() - event_time.as_nanosecond();
     (nanos.max(0) as f64) / 1e9
 }

@@ -470,7 +470,7 @@ impl Aggregator {
             files: self.watched(),
             by: &self.settings.summary_by,
         };
-        if !self.output_closed {
+        if self.settings.summaries && !self.output_closed {
             let mut out = io::stdout().lock();
             let written = write_interval_summary(
                 &mut out,
@@ -585,6 +585,7 @@ mod tests {
             rescan: Duration::from_secs(5),
             state_dir,
             from_beginning: true,
+            summaries: true,
             format: Format::Ndjson,
             report_dir: None,
             redact: true,
@@ -593,6 +594,7 @@ mod tests {
             cli_no_redact: false,
             zone: crate::aggregate::Zone::utc(),
             summary_by: Vec::new(),
+            otlp: None,
         }
     }
 
