@@ -18,8 +18,9 @@ const MAX_RAW_PREFIX: usize = 512;
 
 /// Length of the escape sequence starting at `text[0]` (an `ESC`): a CSI
 /// sequence (`ESC [` parameters, intermediates, one final byte, as SGR
-/// colours are), an OSC string (`ESC ]` up to BEL or `ESC \`), or a
-/// two-byte escape. An unfinished sequence runs to the end of `text`.
+/// colours are), an OSC string (`ESC ]` up to BEL or `ESC \`), a character
+/// set designation (`ESC ( B`), or a two-byte escape. An unfinished
+/// sequence runs to the end of `text`.
 fn escape_len(text: &[u8]) -> usize {
     match text.get(1) {
         None => 1,
@@ -44,6 +45,14 @@ fn escape_len(text: &[u8]) -> usize {
                 }
             }
             i
+        }
+        // nF: intermediates, then a final byte (`ESC ( B` of `tput sgr0`).
+        Some(0x20..=0x2f) => {
+            let mut i = 2;
+            while i < text.len() && (0x20..=0x2f).contains(&text[i]) {
+                i += 1;
+            }
+            (i + 1).min(text.len())
         }
         Some(_) => 2,
     }
@@ -130,6 +139,12 @@ mod tests {
             b"alinkb"
         );
         assert_eq!(&*strip_ansi(b"\x1b"), b"");
+        // `tput sgr0` writes a character set designation before the reset.
+        assert_eq!(
+            cleaned(b"\x1b(B\x1b[m2026-11-20T10:15:02Z\x1b(B\x1b[m x"),
+            "2026-11-20T10:15:02Z x"
+        );
+        assert_eq!(&*strip_ansi(b"a\x1b7b\x1b8c\x1b("), b"abc");
     }
 
     #[test]
