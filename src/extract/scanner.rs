@@ -1273,4 +1273,16 @@ mod tests {
             assert_eq!(stats.lines, 3, "chunk {chunk}");
         }
     }
+
+    /// Colours inside a body (keys and values coloured as `jq -C` does)
+    /// do not hide it.
+    #[test]
+    fn a_body_in_colours_is_found() {
+        let (k, v, r) = ("\u{1b}[34;1m", "\u{1b}[0;32m", "\u{1b}[0m");
+        let line = format!(
+            "{{{k}\"status\"{r}:{v}400{r},{k}\"message\"{r}:{v}\"Authentication failed\"{r},{k}\"code\"{r}:{v}1200{r},{k}\"response\"{r}:{v}null{r}}}\n"
+        );
+        let (sink, _) = scan_chunked(line.as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("1200".to_string(), 1)]);
+    }
 }
