@@ -86,6 +86,11 @@ impl Layout {
                     outcome.time = time.or(outcome.time);
                     outcome
                 });
+            } else {
+                // Not an entry after all: the line as any line.
+                special.decoded = decode_if_candidate(engine, line, |text| {
+                    decode_record(text, &engine.vendors, engine.default_year)
+                });
             }
             return Some(special);
         }

@@ -1285,4 +1285,14 @@ mod tests {
         let (sink, _) = scan_chunked(line.as_bytes(), 1 << 20);
         assert_eq!(sink.errors, vec![("1200".to_string(), 1)]);
     }
+
+    /// A journal stream's line that only looks like an entry with a byte
+    /// `MESSAGE` is still read as a line.
+    #[test]
+    fn a_journal_line_that_is_no_entry_is_read_as_a_line() {
+        let first = r#"{"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"1795169702123456","MESSAGE":"x"}"#;
+        let odd = format!(r#"{{"MESSAGE":[1,2, "body":{OCROLUS}"#);
+        let (sink, _) = scan_chunked(format!("{first}\n{odd}\n").as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("1200".to_string(), 2)]);
+    }
 }
