@@ -100,6 +100,7 @@ fn main() {
         otlp: errscope::cli::OtlpArgs::default(),
         no_redact: false,
         metrics_addr: None,
+        by: None,
         max_line_bytes: None,
     };
     let hooks = Hooks {

@@ -178,6 +178,10 @@ pub struct TailArgs {
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).
     #[arg(long)]
     pub metrics_addr: Option<String>,
+    /// Group the summary's rows by these path labels (namespace, pod, container, a
+    /// `[[label]]` group) or `file` too, before vendor, code and status.
+    #[arg(long, value_name = "KEYS")]
+    pub by: Option<String>,
     #[command(flatten)]
     pub otlp: OtlpArgs,
     /// Skip (and count) lines longer than this many bytes.

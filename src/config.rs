@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::aggregate::labels::{LabelError, LabelSpec, PathLabels};
 use crate::aggregate::zone::{UnknownZone, Zone};
 use crate::alert::config::{AlertConfigError, AlertRuleSpec, AlertSetup, SinksSpec};
 use crate::extract::prefilter::PrefilterError;
@@ -76,6 +77,9 @@ pub struct ConfigFile {
     /// Where alert notices go (`[sinks.webhook]`, `[sinks.exec]`, `[sinks.file]`).
     #[serde(default)]
     pub sinks: SinksSpec,
+    /// Rules turning a file's path into labels (`[[label]]`).
+    #[serde(default)]
+    pub label: Vec<LabelSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -114,8 +118,13 @@ pub struct MetricsSection {
     /// `host:port` to serve `/metrics` on.
     pub addr: Option<String>,
     /// Codes outside the catalog kept as their own series, per vendor,
-    /// before the rest fold into `code="other"`.
+    /// before the rest fold into `code="other"`; also, per path label, the
+    /// values kept before the rest fold into `other`.
     pub max_unknown_codes: Option<usize>,
+    /// Path labels (`namespace`, `pod`, `container`, or a `[[label]]`
+    /// group) carried on `errscope_errors_total`; none unless listed.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -222,6 +231,20 @@ impl Config {
                 .map_err(|e| key_error(text, shown, "report", "timezone", e.to_string()))?;
         }
         config.alerts().map_err(invalid)?;
+        let labels = config.labels().map_err(|e| ConfigError::Invalid {
+            path: shown.to_owned(),
+            message: match e.index().and_then(|n| nth_table_line(text, "[[label]]", n)) {
+                Some(line) => format!("line {line}: {e}"),
+                None => e.to_string(),
+            },
+        })?;
+        for name in &config.file.metrics.labels {
+            if !labels.has(name) {
+                let known = labels.names().join(", ");
+                let message = format!("`{name}` is no path label (known: {known})");
+                return Err(key_error(text, shown, "metrics", "labels", message));
+            }
+        }
         config.check_otlp(text, shown)?;
         if let Some(addr) = &config.file.metrics.addr {
             let port = addr.trim().rsplit(':').next().unwrap_or_default();
@@ -276,6 +299,12 @@ impl Config {
             .unwrap_or(DEFAULT_MAX_UNKNOWN_CODES)
     }
 
+    /// The path labels: the config's `[[label]]` rules, then the built-in
+    /// Kubernetes ones.
+    pub fn labels(&self) -> Result<PathLabels, LabelError> {
+        PathLabels::new(&self.file.label)
+    }
+
     /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.
     pub fn vendors(&self) -> Result<VendorSet, BuildError> {
         Ok(VendorSet::with_overlays(self.file.vendor.clone())?)
@@ -309,6 +338,15 @@ impl Config {
             .as_ref()
             .map_or_else(|| "(defaults)".to_owned(), |p| p.display().to_string())
     }
+}
+
+/// 1-based line of the `n`-th (1-based) table header `header` in `text`.
+fn nth_table_line(text: &str, header: &str, n: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim() == header)
+        .nth(n.checked_sub(1)?)
+        .map(|(at, _)| at + 1)
 }
 
 /// A bad value of `[table] key`, with the line of the key when found.

@@ -9,9 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{load_config, Exit};
 use crate::aggregate::event::Observer;
+use crate::aggregate::{parse_dims_with, Dim};
 use crate::cli::TailArgs;
 use crate::config::{otlp_url, Config};
-use crate::output::metrics::Exporter;
+use crate::output::metrics::{Exporter, Metrics};
 use crate::output::otlp::{OtlpSettings, DEFAULT_INTERVAL as DEFAULT_OTLP_INTERVAL};
 use crate::output::Format;
 use crate::pipeline::tail::{self, LiveObservers, TailSettings};
@@ -63,10 +64,12 @@ fn live_observers(config: &Config, args: &TailArgs) -> Result<LiveObservers> {
         .metrics_addr
         .as_deref()
         .or(config.file.metrics.addr.as_deref());
+    let path_labels = Arc::new(config.labels().with_context(|| config.shown())?);
     let exporter = metrics_addr
         .map(|addr| {
-            Exporter::start(addr, config.max_unknown_codes())
-                .with_context(|| format!("--metrics-addr {addr}"))
+            let metrics = Metrics::new(config.max_unknown_codes())
+                .with_labels(path_labels, config.file.metrics.labels.clone());
+            Exporter::serve(addr, metrics).with_context(|| format!("--metrics-addr {addr}"))
         })
         .transpose()?;
     let alerts_total = exporter.as_ref().map(Exporter::alert_counter);
@@ -88,6 +91,29 @@ fn live_observers(config: &Config, args: &TailArgs) -> Result<LiveObservers> {
         alerts,
         alerts_total,
     })
+}
+
+/// `--by`: path labels (or `file`) to group the summary's rows by, before
+/// vendor, code and status (always there).
+fn summary_by(config: &Config, by: Option<&str>) -> Result<Vec<Dim>> {
+    let Some(by) = by else {
+        return Ok(Vec::new());
+    };
+    let labels = Arc::new(config.labels().with_context(|| config.shown())?);
+    let dims = parse_dims_with(by, &labels).map_err(|e| anyhow!("--by: {e}"))?;
+    let mut kept = Vec::new();
+    for dim in dims {
+        match dim {
+            Dim::Vendor | Dim::Code | Dim::Status => {}
+            Dim::File | Dim::Label(_) => kept.push(dim),
+            other => bail!(
+                "--by {}: tail summaries group by path labels ({}) or file",
+                other.name(),
+                labels.names().join(", ")
+            ),
+        }
+    }
+    Ok(kept)
 }
 
 /// A duration setting, at least 10 ms; errors name `flag`.
@@ -180,5 +206,6 @@ pub(crate) fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings>
         cli_report_dir: args.report_dir.clone(),
         cli_no_redact: args.no_redact,
         rotated_dirs: config.file.tail.rotated_dirs.clone(),
+        summary_by: summary_by(config, args.by.as_deref())?,
     })
 }

@@ -1,8 +1,12 @@
 //! Finding vendor error bodies in raw log bytes: the pre-filter over whole
 //! buffers, line and record location, span finding, unescaping, decoding.
 
+pub mod clean;
+pub mod cri;
 pub mod docker;
+pub mod journald;
 pub mod line;
+pub mod platform;
 pub mod prefilter;
 pub mod scanner;
 pub mod span;

@@ -382,7 +382,8 @@ fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueStart {
         i += 1;
     }
     match text.get(i) {
-        None => return ValueStart::Unknown,
+        // A colour code (`jq -C`, a console logger) hides what follows.
+        None | Some(0x1b) => return ValueStart::Unknown,
         Some(b':') => i += 1,
         Some(_) => return ValueStart::NotAKey,
     }
@@ -390,7 +391,7 @@ fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueStart {
         i += 1;
     }
     match text.get(i) {
-        None | Some(b'\\') => ValueStart::Unknown,
+        None | Some(b'\\' | 0x1b) => ValueStart::Unknown,
         Some(&byte) => ValueStart::First(byte),
     }
 }

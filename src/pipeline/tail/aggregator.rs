@@ -499,6 +499,7 @@ impl Aggregator {
             lines: self.interval_lines,
             bytes: self.interval_bytes,
             files: self.watched(),
+            by: &self.settings.summary_by,
         };
         if self.settings.summaries && !self.output_closed {
             let mut out = io::stdout().lock();
@@ -516,7 +517,7 @@ impl Aggregator {
             }
         }
         self.write_reports(&total);
-        self.previous = counts_by_code(&self.interval);
+        self.previous = counts_by_code(&self.interval, &self.settings.summary_by);
         self.interval = Tally::default();
         self.interval_lines = 0;
         self.interval_bytes = 0;
@@ -623,6 +624,7 @@ mod tests {
             cli_report_dir: None,
             cli_no_redact: false,
             zone: crate::aggregate::Zone::utc(),
+            summary_by: Vec::new(),
             otlp: None,
             rotated_dirs: Vec::new(),
         }

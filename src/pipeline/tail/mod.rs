@@ -77,6 +77,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::aggregate::event::Observer;
+use crate::aggregate::Dim;
 use crate::aggregate::Zone;
 use crate::alert::{AlertCounter, AlertEngine};
 use crate::extract::scanner::Engine;
@@ -116,6 +117,9 @@ pub struct TailSettings {
     /// Directories rotated files are moved to (logrotate's `olddir`),
     /// looked in besides each file's own.
     pub rotated_dirs: Vec<PathBuf>,
+    /// Path labels (or the file) the summary's rows are grouped by before
+    /// vendor, code and status (`--by`).
+    pub summary_by: Vec<Dim>,
 }
 
 /// The observers of the live stream: the alert engine apart, as a reload

@@ -376,6 +376,7 @@ impl Aggregator {
                 gzip: entry.gzip,
                 accounted,
                 zone: self.settings.zone.clone(),
+                finish_at_stop: self.settings.state_dir.is_none(),
             },
             self.engine.clone(),
             self.tx.clone(),
