@@ -3,7 +3,9 @@
 
 pub mod docker;
 pub mod line;
+pub mod members;
 pub mod prefilter;
 pub mod scanner;
+pub mod shapes;
 pub mod span;
 pub mod timestamp;

@@ -418,19 +418,7 @@ impl<'e> Scanner<'e> {
                 }
             }
             let line = &buf[line_start..line_end];
-            let mut verified = engine.prefilter.verify(line, hit.vendors);
-            if verified == 0 {
-                // Another vendor's anchor later on the line may still hold.
-                let mut others = 0;
-                let mut next = hit.end;
-                while let Some(more) = engine.prefilter.find(buf, next, line_end) {
-                    others |= more.vendors & !hit.vendors;
-                    next = more.end;
-                }
-                if others != 0 {
-                    verified = engine.prefilter.verify(line, others);
-                }
-            }
+            let verified = engine.prefilter.verify_line(buf, line_start, line_end, hit);
             let mut resume = line_end + 1;
             if line.len() > engine.max_line {
                 sink.skipped(None, SkipReason::LineTooLong);
