@@ -93,8 +93,8 @@ impl Skew {
 }
 
 // ---------------------------------------------------------------- vendor tables
-// Codes, statuses and messages come from /work/shared/vendor-docs/*.txt (the vendors'
-// public pages). Order sets frequency (see `Skew`).
+// Codes, statuses and messages come from tests/data/vendor-pages/*.txt (copies of the
+// vendors' public pages). Order sets frequency (see `Skew`).
 
 /// Ocrolus: (HTTP status, code, message). Note 1100 appears with both 400 and 422.
 const OCROLUS: &[(u16, u32, &str)] = &[

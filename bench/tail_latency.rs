@@ -20,7 +20,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use errscope::aggregate::live::{LiveEvent, Observer};
+use errscope::aggregate::event::{ErrorEvent, Observer};
 use errscope::cli::{ConfigArg, TailArgs};
 use errscope::commands::tail::{run_with, Hooks};
 use errscope::output::Format;
@@ -34,7 +34,7 @@ struct Latency {
 }
 
 impl Observer for Latency {
-    fn event(&mut self, event: &LiveEvent) {
+    fn event(&mut self, event: &ErrorEvent) {
         let now = Instant::now();
         let Some(seq) = event
             .message
@@ -75,6 +75,7 @@ fn main() {
         state_dir: Some(dir.path().join("state")),
         from_beginning: false,
         report_dir: None,
+        zone: errscope::cli::ZoneArg { timezone: None },
         no_redact: false,
         metrics_addr: None,
         max_line_bytes: None,

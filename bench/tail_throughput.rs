@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use errscope::aggregate::live::{LiveEvent, Observer};
+use errscope::aggregate::event::{ErrorEvent, Observer};
 use errscope::cli::{ConfigArg, TailArgs};
 use errscope::commands::tail::{run_with, Hooks};
 use errscope::output::Format;
@@ -30,7 +30,7 @@ struct Probe {
 }
 
 impl Observer for Probe {
-    fn event(&mut self, event: &LiveEvent) {
+    fn event(&mut self, event: &ErrorEvent) {
         // The message carries the writer's send time in µs since `start`.
         if let Some(sent) = event
             .message
@@ -96,6 +96,7 @@ fn main() {
         state_dir: Some(dir.path().join("state")),
         from_beginning: true,
         report_dir: None,
+        zone: errscope::cli::ZoneArg { timezone: None },
         no_redact: false,
         metrics_addr: None,
         max_line_bytes: None,

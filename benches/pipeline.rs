@@ -10,8 +10,9 @@ use errscope::vendors::{Doc, SkipReason, VendorSet};
 struct CountOnly(u64);
 
 impl EventSink for CountOnly {
-    fn error(&mut self, _event: &Event<'_>) {
+    fn error(&mut self, _event: &Event<'_>) -> std::io::Result<bool> {
         self.0 += 1;
+        Ok(true)
     }
     fn skipped(&mut self, _vendor: Option<usize>, _reason: SkipReason) {}
 }

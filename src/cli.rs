@@ -27,10 +27,18 @@ pub enum Command {
     /// List the catalog, or explain one code.
     Codes(CodesArgs),
     /// Validate a config file and print what it sets up.
-    CheckConfig(ConfigArg),
+    CheckConfig(CheckConfigArgs),
     /// Work with daily CSV reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Print a shell completion script on standard output.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of errscope and of each subcommand.
+    Man,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -38,6 +46,28 @@ pub struct ConfigArg {
     /// Config file (TOML).
     #[arg(long, short = 'c', env = "ERRSCOPE_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// `check-config [FILE]`: the file as a positional, as `promtool check config FILE` takes it,
+/// or as `-c/--config` and `ERRSCOPE_CONFIG` like every other command. The environment is read
+/// when the command runs (not by clap), so FILE can override it while a FILE that differs from
+/// an explicit `--config` is refused.
+#[derive(Debug, Args, Clone)]
+pub struct CheckConfigArgs {
+    /// Config file (TOML) to check; the same as `--config`.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Config file (TOML); without FILE or this, the file named by ERRSCOPE_CONFIG.
+    #[arg(long, short = 'c', value_name = "CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ZoneArg {
+    /// Cut days and hours (`--by day,hour`, daily reports) at local midnight in this IANA time
+    /// zone, e.g. America/New_York [default: the config's `[report] timezone`, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -73,11 +103,13 @@ pub struct ScanArgs {
     /// Print one NDJSON object per decoded error instead of a summary.
     #[arg(long)]
     pub events: bool,
-    /// Write daily CSV reports (YYYY-MM-DD.csv, one per UTC day of the events' times) into
-    /// this directory, replacing those days' files. Lines without a time count on the day of the
-    /// scan.
+    /// Write daily CSV reports (YYYY-MM-DD.csv, one per day of the events' times in the
+    /// --timezone) into this directory, replacing those days' files. Lines without a time count
+    /// on the day of the scan.
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub zone: ZoneArg,
     /// Leave sample messages in reports unmasked (by default e-mail addresses, UUIDs, long
     /// numbers and credentials are masked).
     #[arg(long)]
@@ -123,6 +155,8 @@ pub struct TailArgs {
     /// Keep daily CSV reports current in this directory.
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub zone: ZoneArg,
     /// Leave sample messages in reports unmasked.
     #[arg(long)]
     pub no_redact: bool,
@@ -165,5 +199,10 @@ pub enum ReportCommand {
         /// Output file.
         #[arg(long, short = 'o')]
         output: PathBuf,
+        /// The zone the reports' days were cut in, named on the page.
+        #[command(flatten)]
+        zone: ZoneArg,
+        #[command(flatten)]
+        config: ConfigArg,
     },
 }

@@ -6,9 +6,38 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::alert::config::{AlertRuleSpec, AlertSetup, SinksSpec};
+use crate::aggregate::zone::{UnknownZone, Zone};
+use crate::alert::config::{AlertConfigError, AlertRuleSpec, AlertSetup, SinksSpec};
+use crate::extract::prefilter::PrefilterError;
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
-use crate::vendors::{VendorSet, VendorSpec};
+use crate::vendors::{VendorError, VendorSet, VendorSpec};
+
+/// Codes outside the catalog kept as their own `/metrics` series, per vendor.
+pub const DEFAULT_MAX_UNKNOWN_CODES: usize = 50;
+
+/// Why the objects a run needs cannot be built from the config.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("[[vendor]] {0}")]
+    Vendor(#[from] VendorError),
+    #[error(transparent)]
+    Prefilter(#[from] PrefilterError),
+    #[error(transparent)]
+    Alert(#[from] AlertConfigError),
+}
+
+/// A zone name that is not one, named by where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ZoneError {
+    #[error("--timezone: {0}")]
+    Flag(#[source] UnknownZone),
+    #[error("{path}: [report] `timezone`: {source}")]
+    Key {
+        path: String,
+        #[source]
+        source: UnknownZone,
+    },
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -71,6 +100,8 @@ pub struct ReportSection {
     pub dir: Option<PathBuf>,
     /// Mask e-mails, long digit runs, UUIDs and tokens in sample messages.
     pub redact: Option<bool>,
+    /// IANA time zone that days and hours are cut in (default UTC).
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -121,15 +152,30 @@ impl Config {
             });
         }
         let config = Config { path: None, file };
-        let invalid = |message: String| ConfigError::Invalid {
-            path: shown.to_owned(),
-            message: match locate(text, &message) {
-                Some(line) => format!("line {line}: {message}"),
-                None => message,
-            },
+        let invalid = |error: BuildError| {
+            let message = error.to_string();
+            ConfigError::Invalid {
+                path: shown.to_owned(),
+                message: match locate(text, &message) {
+                    Some(line) => format!("line {line}: {message}"),
+                    None => message,
+                },
+            }
         };
         // Build what can be built now, so a bad vendor or rule fails here.
         config.engine(None).map_err(invalid)?;
+        if let Some(name) = &config.file.report.timezone {
+            Zone::named(name).map_err(|e| ConfigError::Invalid {
+                path: shown.to_owned(),
+                message: match text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("timezone"))
+                {
+                    Some(line) => format!("line {}: [report] `timezone`: {e}", line + 1),
+                    None => format!("[report] `timezone`: {e}"),
+                },
+            })?;
+        }
         config.alerts().map_err(invalid)?;
         if let Some(addr) = &config.file.metrics.addr {
             let port = addr.trim().rsplit(':').next().unwrap_or_default();
@@ -146,10 +192,13 @@ impl Config {
     }
 
     /// The validated alert rules and sinks.
-    pub fn alerts(&self) -> Result<AlertSetup, String> {
+    pub fn alerts(&self) -> Result<AlertSetup, BuildError> {
         let vendors = self.vendors()?;
-        crate::alert::config::compile(&self.file.alert, &self.file.sinks, &vendors)
-            .map_err(|e| e.to_string())
+        Ok(crate::alert::config::compile(
+            &self.file.alert,
+            &self.file.sinks,
+            &vendors,
+        )?)
     }
 
     /// `[metrics] max_unknown_codes`, or its default.
@@ -157,20 +206,34 @@ impl Config {
         self.file
             .metrics
             .max_unknown_codes
-            .unwrap_or(crate::output::metrics::DEFAULT_MAX_UNKNOWN_CODES)
+            .unwrap_or(DEFAULT_MAX_UNKNOWN_CODES)
     }
 
     /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.
-    pub fn vendors(&self) -> Result<VendorSet, String> {
-        VendorSet::with_overlays(self.file.vendor.clone()).map_err(|e| format!("[[vendor]] {e}"))
+    pub fn vendors(&self) -> Result<VendorSet, BuildError> {
+        Ok(VendorSet::with_overlays(self.file.vendor.clone())?)
     }
 
     /// The scanning engine; `max_line` from the command line wins.
-    pub fn engine(&self, max_line: Option<usize>) -> Result<Engine, String> {
+    pub fn engine(&self, max_line: Option<usize>) -> Result<Engine, BuildError> {
         let max_line = max_line
             .or(self.file.max_line_bytes)
             .unwrap_or(DEFAULT_MAX_LINE);
-        Engine::new(self.vendors()?, max_line).map_err(|e| e.to_string())
+        Ok(Engine::new(self.vendors()?, max_line)?)
+    }
+
+    /// The zone days and hours are cut in: `flag` (`--timezone`) if given,
+    /// else `[report] timezone`, else UTC. The error names where the bad
+    /// name came from.
+    pub fn zone(&self, flag: Option<&str>) -> Result<Zone, ZoneError> {
+        match (flag, &self.file.report.timezone) {
+            (Some(name), _) => Zone::named(name).map_err(ZoneError::Flag),
+            (None, Some(name)) => Zone::named(name).map_err(|source| ZoneError::Key {
+                path: self.shown(),
+                source,
+            }),
+            (None, None) => Ok(Zone::utc()),
+        }
     }
 
     /// The config's name for messages.
@@ -274,6 +337,32 @@ mod tests {
             engine.max_line, MAX_LINE_LIMIT,
             "the command line is capped too"
         );
+    }
+
+    #[test]
+    fn timezone_is_checked_and_the_flag_wins() {
+        let err = Config::parse(
+            "[report]\nredact = true\ntimezone = \"America/Nwe_York\"\n",
+            "c.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "c.toml: line 3: [report] `timezone`: unknown time zone `America/Nwe_York`: expected an IANA name such as America/New_York, or UTC"
+        );
+        let config = Config::parse("[report]\ntimezone = \"Europe/Berlin\"\n", "c.toml").unwrap();
+        assert_eq!(config.zone(None).unwrap().name(), "Europe/Berlin");
+        assert_eq!(
+            config.zone(Some("America/New_York")).unwrap().name(),
+            "America/New_York"
+        );
+        let err = config.zone(Some("EST5")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--timezone: unknown time zone `EST5`"),
+            "{err}"
+        );
+        assert!(Config::default().zone(None).unwrap().is_utc());
     }
 
     #[test]

@@ -6,6 +6,11 @@
 //! → `aggregate` → `output` (table, csv, json, reports, metrics) and `alert`.
 #![deny(unsafe_code)]
 
+/// The `tracing` target of what errscope tells its user in passing (a
+/// reload, the metrics address): printed as `errscope: message`, without
+/// a level, whatever the level filter.
+pub const NOTICE: &str = "errscope::notice";
+
 pub mod aggregate;
 pub mod alert;
 pub mod catalog;
@@ -15,4 +20,6 @@ pub mod config;
 pub mod extract;
 pub mod input;
 pub mod output;
+pub mod pipeline;
+pub mod timespec;
 pub mod vendors;

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => commands::check_config(&args),
         Command::Report(command) => commands::report::run(command),
         Command::Tail(args) => commands::tail::run(args),
+        Command::Completions { shell } => commands::completions::completions(shell),
+        Command::Man => commands::completions::man(),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use errscope::aggregate::live::{LiveEvent, Observer};
+use errscope::aggregate::event::{ErrorEvent, Observer};
 use errscope::alert::{AlertEngine, Dispatcher};
 use errscope::config::Config;
 use jiff::Timestamp;
@@ -21,21 +21,23 @@ fn at(secs: f64) -> Timestamp {
     Timestamp::from_nanosecond(i128::from(T0) * 1_000_000_000 + (secs * 1e9) as i128).unwrap()
 }
 
-fn event(vendor: &str, code: &str, secs: f64, message: &str) -> LiveEvent {
-    LiveEvent {
+fn event(vendor: &str, code: &str, secs: f64, message: &str) -> ErrorEvent {
+    ErrorEvent {
         vendor: vendor.into(),
         code: code.into(),
         status: Some(400),
         category: "auth".into(),
+        description: String::new(),
         known: true,
         message: message.into(),
         event_time: Some(at(secs)),
         arrival: at(secs),
         file: "/var/log/app.log".into(),
+        line: 1,
     }
 }
 
-/// Engine + dispatcher from config text, as `alert_observer` builds them.
+/// Engine + dispatcher from config text, as `alert::engine` builds them.
 fn engine(
     config: &str,
     capacity: usize,

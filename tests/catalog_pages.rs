@@ -1,4 +1,5 @@
-//! The built-in catalogs against the vendors' own error pages in `../shared/vendor-docs/`.
+//! The built-in catalogs against the vendors' own error pages, kept in `tests/data/vendor-pages/`
+//! (its README names each page's source).
 //!
 //! Each vendor has a small parser of its page's text that pulls out the codes the page
 //! documents. Every one of them must be known to the built-in catalog (with the status the page
@@ -10,15 +11,14 @@ use std::fs;
 
 use errscope::catalog::{builtin, CatalogSpec, VendorCatalog, BUILTIN_IDS};
 
-const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vendor-docs/");
+const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vendor-pages/");
 
 fn page(file: &str) -> String {
     let path = format!("{DOCS}{file}");
     fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "cannot read the vendor page {path}: {e}. These tests check the built-in catalogs \
-             against the pages in ../shared/vendor-docs/ (next to the project root); that \
-             directory must be present."
+             against the copies of the vendors' pages in tests/data/vendor-pages/."
         )
     })
 }

@@ -12,7 +12,7 @@ use std::fs::{self};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
-use common::live::LiveTail;
+use common::tailing::LiveTail;
 use common::*;
 use errscope::output::report::read_report;
 use serde_json::Value;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 mod common;
 
-use errscope::aggregate::live::{LiveEvent, Observer};
+use errscope::aggregate::event::{ErrorEvent, Observer};
 use errscope::output::metrics::{serve, Metrics};
 use errscope::vendors::SkipReason;
 use jiff::Timestamp;
@@ -32,19 +32,21 @@ fn event(
     status: Option<u16>,
     known: bool,
     lag_ms: Option<i64>,
-) -> LiveEvent {
+) -> ErrorEvent {
     let arrival = Timestamp::from_second(1_704_067_200).unwrap();
-    LiveEvent {
+    ErrorEvent {
         vendor: vendor.into(),
         code: code.into(),
         status,
         category: "x".into(),
+        description: String::new(),
         known,
         message: "m".into(),
         event_time: lag_ms
             .map(|ms| Timestamp::from_millisecond(arrival.as_millisecond() - ms).unwrap()),
         arrival,
         file: "app.log".into(),
+        line: 1,
     }
 }
 

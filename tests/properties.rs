@@ -16,9 +16,10 @@ struct Collect {
 }
 
 impl EventSink for Collect {
-    fn error(&mut self, event: &Event<'_>) {
+    fn error(&mut self, event: &Event<'_>) -> std::io::Result<bool> {
         self.codes
             .push((event.error.vendor.to_string(), event.error.code.clone()));
+        Ok(true)
     }
     fn skipped(&mut self, _vendor: Option<usize>, _reason: SkipReason) {}
 }
@@ -87,11 +88,13 @@ fn scan_in_chunks(input: &[u8], cuts: &[usize]) -> Collect {
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
     points.sort_unstable();
     for point in points {
-        scanner.feed(&input[last..point.max(last)], &mut sink);
+        scanner
+            .feed(&input[last..point.max(last)], &mut sink)
+            .unwrap();
         last = point.max(last);
     }
-    scanner.feed(&input[last..], &mut sink);
-    scanner.finish(&mut sink);
+    scanner.feed(&input[last..], &mut sink).unwrap();
+    scanner.finish(&mut sink).unwrap();
     sink
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 mod common;
 
 use common::append;
-use common::live::LiveTail as Tail;
+use common::tailing::LiveTail as Tail;
 
 fn error_line(tag: &str, seq: u64) -> String {
     format!(

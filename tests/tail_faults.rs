@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::append;
-use common::live::LiveTail;
+use common::tailing::LiveTail;
 use serde_json::Value;
 
 const ERROR: &str = r#"2026-11-20T10:00:00Z ERROR [ocr] failed: {"status":400,"message":"Authentication failed","code":1200,"response":null}"#;

@@ -87,7 +87,7 @@ pub struct Collected {
 }
 
 impl EventSink for Collected {
-    fn error(&mut self, event: &Event<'_>) {
+    fn error(&mut self, event: &Event<'_>) -> std::io::Result<bool> {
         self.errors.push(Counted {
             vendor: event.error.vendor,
             code: event.error.code.clone(),
@@ -97,6 +97,7 @@ impl EventSink for Collected {
             line: event.line,
             offset: event.offset,
         });
+        Ok(true)
     }
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
         self.skipped.push((vendor, reason));
@@ -112,9 +113,9 @@ fn scan_pieces_with(engine: &Engine, pieces: &[&[u8]]) -> (Collected, ScanStats)
     let mut scanner = Scanner::new(engine);
     let mut sink = Collected::default();
     for piece in pieces {
-        scanner.feed(piece, &mut sink);
+        scanner.feed(piece, &mut sink).unwrap();
     }
-    scanner.finish(&mut sink);
+    scanner.finish(&mut sink).unwrap();
     (sink, scanner.stats())
 }
 
@@ -122,9 +123,11 @@ fn scan_pieces_with(engine: &Engine, pieces: &[&[u8]]) -> (Collected, ScanStats)
 pub fn scan_mapped(data: &[u8], step: usize) -> (Collected, ScanStats) {
     let mut scanner = Scanner::new(engine());
     let mut sink = Collected::default();
-    scanner.scan_slice_in_steps(data, step, &mut sink, &mut |done| {
-        assert!(done <= data.len(), "released past the end");
-    });
+    scanner
+        .scan_slice_in_steps(data, step, &mut sink, &mut |done| {
+            assert!(done <= data.len(), "released past the end");
+        })
+        .unwrap();
     (sink, scanner.stats())
 }
 
@@ -361,10 +364,10 @@ pub fn check_timestamp(data: &[u8]) {
     };
     let _ = timestamp::from_str(text, YEAR);
     let _ = timestamp::from_json_value(&Value::String(text.to_owned()), YEAR);
-    let _ = timestamp::parse_duration(text);
+    let _ = errscope::timespec::parse_duration(text);
     let now = Timestamp::from_second(1_763_633_702).expect("fixed now");
     for now in [now, Timestamp::MIN, Timestamp::MAX] {
-        let _ = timestamp::parse_bound(text, now);
+        let _ = errscope::timespec::parse_bound(text, now);
     }
 }
 

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::extract::scanner::{Event, EventSink};
 use crate::vendors::{SkipReason, VendorSet};
 
-pub mod live;
+pub mod event;
+pub mod zone;
+
+pub use zone::Zone;
 
 const SECONDS_PER_HOUR: i64 = 3600;
 
@@ -22,8 +25,9 @@ pub struct Key {
     pub vendor: String,
     pub code: String,
     pub status: Option<u16>,
-    /// Hours since the Unix epoch (UTC) of the event time; `None` when the
-    /// line carried no time.
+    /// The hour bucket of the event time ([`Zone::hour_of`]: the UTC hour
+    /// since the Unix epoch, unless the zone's offset is not a whole number
+    /// of hours); `None` when the line carried no time.
     pub hour: Option<i64>,
     /// Index into [`Tally::files`].
     pub file: u32,
@@ -180,12 +184,21 @@ impl Tally {
         self.bytes += other.bytes;
     }
 
-    /// Groups the counts by `dims`, sorted by count descending, then by the
-    /// group's values.
+    /// Groups the counts by `dims` (days and hours in UTC), sorted by count
+    /// descending, then by the group's values.
     pub fn rows(&self, dims: &[Dim], vendors: &VendorSet) -> Vec<Row> {
+        self.rows_in(dims, vendors, &Zone::utc())
+    }
+
+    /// [`Tally::rows`] with days and hours in `zone`, which must be the
+    /// zone the counts were bucketed in.
+    pub fn rows_in(&self, dims: &[Dim], vendors: &VendorSet, zone: &Zone) -> Vec<Row> {
         let mut grouped: HashMap<Vec<String>, Row> = HashMap::new();
         for (key, stats) in &self.groups {
-            let values: Vec<String> = dims.iter().map(|d| d.value(key, self, vendors)).collect();
+            let values: Vec<String> = dims
+                .iter()
+                .map(|d| d.value(key, self, vendors, zone))
+                .collect();
             let row = grouped.entry(values.clone()).or_insert_with(|| Row {
                 values,
                 vendor: Some(key.vendor.clone()),
@@ -298,16 +311,10 @@ impl Dim {
         }
     }
 
-    fn value(self, key: &Key, tally: &Tally, vendors: &VendorSet) -> String {
+    fn value(self, key: &Key, tally: &Tally, vendors: &VendorSet, zone: &Zone) -> String {
         match self {
-            Dim::Day => key
-                .hour
-                .map(|h| format_hour(h, "%Y-%m-%d"))
-                .unwrap_or_default(),
-            Dim::Hour => key
-                .hour
-                .map(|h| format_hour(h, "%Y-%m-%dT%H:00Z"))
-                .unwrap_or_default(),
+            Dim::Day => key.hour.map(|h| zone.day_label(h)).unwrap_or_default(),
+            Dim::Hour => key.hour.map(|h| zone.hour_label(h)).unwrap_or_default(),
             Dim::Vendor => key.vendor.clone(),
             Dim::Code => key.code.clone(),
             Dim::Status => key.status.map(|s| s.to_string()).unwrap_or_default(),
@@ -330,13 +337,7 @@ impl Dim {
     }
 }
 
-fn format_hour(hour: i64, format: &str) -> String {
-    Timestamp::from_second(hour * SECONDS_PER_HOUR)
-        .map(|t| t.strftime(format).to_string())
-        .unwrap_or_default()
-}
-
-/// Hours since the epoch of a timestamp.
+/// Hours since the epoch of a timestamp (UTC hours).
 pub fn hour_of(time: Timestamp) -> i64 {
     time.as_second().div_euclid(SECONDS_PER_HOUR)
 }
@@ -388,6 +389,8 @@ pub struct Counter<'a> {
     /// File events without a time under the hour they arrived (live use:
     /// so a day's report does not change once the day is over).
     pub untimed_at_arrival: bool,
+    /// The zone hours are bucketed in (see [`zone`]).
+    pub zone: Zone,
 }
 
 impl<'a> Counter<'a> {
@@ -398,7 +401,12 @@ impl<'a> Counter<'a> {
             filter,
             file: 0,
             untimed_at_arrival: false,
+            zone: Zone::utc(),
         }
+    }
+
+    pub fn vendors(&self) -> &'a VendorSet {
+        self.vendors
     }
 
     /// Subsequent events belong to `name`.
@@ -419,8 +427,8 @@ impl Counter<'_> {
             code: event.error.code.clone(),
             status: event.error.status,
             hour: match event.time {
-                Some(time) => Some(hour_of(time)),
-                None if self.untimed_at_arrival => Some(hour_of(Timestamp::now())),
+                Some(time) => Some(self.zone.hour_of(time)),
+                None if self.untimed_at_arrival => Some(self.zone.hour_of(Timestamp::now())),
                 None => None,
             },
             file: self.file,
@@ -431,8 +439,9 @@ impl Counter<'_> {
 }
 
 impl EventSink for Counter<'_> {
-    fn error(&mut self, event: &Event<'_>) {
+    fn error(&mut self, event: &Event<'_>) -> std::io::Result<bool> {
         self.count(event);
+        Ok(true)
     }
 
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::extract::timestamp::parse_duration;
+use crate::timespec::parse_duration;
 use crate::vendors::VendorSet;
 
 /// Spike rules stay silent until this many whole windows have completed

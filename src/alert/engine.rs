@@ -40,9 +40,9 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use super::config::{Condition, Rule, WARMUP_WINDOWS};
-use crate::aggregate::live::{LiveEvent, Observer};
-use crate::output::metrics::AlertCounter;
-use crate::output::rfc3339;
+use super::AlertCounter;
+use crate::aggregate::event::{ErrorEvent, Observer};
+use crate::timespec::rfc3339;
 
 /// How far a line's own time may run ahead of its arrival.
 pub const MAX_FUTURE_SECS: i64 = 300;
@@ -343,7 +343,7 @@ impl RuleState {
         self.baseline.advance(sec.div_euclid(self.window));
     }
 
-    fn add(&mut self, time: Timestamp, event: &LiveEvent) {
+    fn add(&mut self, time: Timestamp, event: &ErrorEvent) {
         let Some(head) = self.head else { return };
         let sec = second(time);
         self.matched += 1;
@@ -537,7 +537,7 @@ impl AlertEngine {
         self.rules.iter().find(|s| s.rule.name == rule)
     }
 
-    fn run(&mut self, event: Option<(Timestamp, &LiveEvent)>) {
+    fn run(&mut self, event: Option<(Timestamp, &ErrorEvent)>) {
         let Some(clock) = self.clock else { return };
         let now_sec = second(clock.now);
         for state in &mut self.rules {
@@ -565,7 +565,7 @@ impl AlertEngine {
 }
 
 impl Observer for AlertEngine {
-    fn event(&mut self, event: &LiveEvent) {
+    fn event(&mut self, event: &ErrorEvent) {
         let arrival = event.arrival.as_nanosecond();
         let mut time = event.time();
         if time.as_nanosecond() - arrival > MAX_FUTURE {
@@ -655,18 +655,20 @@ mod tests {
         )
     }
 
-    fn event(vendor: &str, code: &str, secs: f64) -> LiveEvent {
+    fn event(vendor: &str, code: &str, secs: f64) -> ErrorEvent {
         let t = Timestamp::from_nanosecond(i128::from(T0) * NANOS + (secs * 1e9) as i128).unwrap();
-        LiveEvent {
+        ErrorEvent {
             vendor: vendor.into(),
             code: code.into(),
             status: Some(400),
             category: "auth".into(),
+            description: String::new(),
             known: true,
             message: format!("{vendor} {code} at {secs}"),
             event_time: Some(t),
             arrival: t,
             file: "app.log".into(),
+            line: 1,
         }
     }
 

@@ -10,7 +10,12 @@ use tracing_subscriber::registry::LookupSpan;
 /// `debug`) changes the level.
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ERRSCOPE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+        .add_directive(
+            format!("{}=info", crate::NOTICE)
+                .parse()
+                .unwrap_or_else(|_| tracing::Level::INFO.into()),
+        );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -18,7 +23,7 @@ pub fn init() {
         .try_init();
 }
 
-/// `errscope: warning: message`.
+/// `errscope: warning: message`; a [`crate::NOTICE`] as `errscope: message`.
 struct Plain;
 
 impl<S, N> FormatEvent<S, N> for Plain
@@ -32,12 +37,16 @@ where
         mut writer: format::Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
-        let level = match *event.metadata().level() {
-            tracing::Level::ERROR => "error",
-            tracing::Level::WARN => "warning",
-            _ => "note",
-        };
-        write!(writer, "errscope: {level}: ")?;
+        if event.metadata().target() == crate::NOTICE {
+            write!(writer, "errscope: ")?;
+        } else {
+            let level = match *event.metadata().level() {
+                tracing::Level::ERROR => "error",
+                tracing::Level::WARN => "warning",
+                _ => "note",
+            };
+            write!(writer, "errscope: {level}: ")?;
+        }
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
     }

@@ -1,6 +1,7 @@
 //! The commands. Each takes its parsed arguments and returns an [`Exit`].
 
 pub mod codes;
+pub mod completions;
 pub mod logging;
 pub mod report;
 pub mod scan;
@@ -10,7 +11,7 @@ use std::io::Write;
 
 use anyhow::{anyhow, Result};
 
-use crate::cli::ConfigArg;
+use crate::cli::{CheckConfigArgs, ConfigArg};
 use crate::config::Config;
 
 /// How the process ends.
@@ -35,9 +36,35 @@ pub fn load_config(arg: &ConfigArg) -> Result<Config> {
     Config::load(arg.config.as_deref()).map_err(|e| anyhow!(e))
 }
 
-/// `errscope check-config`: loads everything a run would build.
-pub fn check_config(arg: &ConfigArg) -> Result<Exit> {
-    let config = load_config(arg)?;
+/// The file `check-config` checks: FILE or `--config` (both only when they name the same
+/// file), else `ERRSCOPE_CONFIG`, else none (the built-in defaults).
+fn config_to_check(args: &CheckConfigArgs) -> Result<ConfigArg> {
+    let config = match (&args.file, &args.config) {
+        (Some(file), Some(flag)) if !same_file(file, flag) => {
+            return Err(anyhow!(
+                "check-config: FILE `{}` and --config `{}` name different files; give one",
+                file.display(),
+                flag.display()
+            ))
+        }
+        (Some(file), _) | (None, Some(file)) => Some(file.clone()),
+        (None, None) => std::env::var_os("ERRSCOPE_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
+    };
+    Ok(ConfigArg { config })
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// `errscope check-config [FILE]`: loads everything a run would build.
+pub fn check_config(args: &CheckConfigArgs) -> Result<Exit> {
+    let config = load_config(&config_to_check(args)?)?;
     let shown = config.shown();
     let engine = config.engine(None).map_err(|e| anyhow!("{shown}: {e}"))?;
     let alerts = config.alerts().map_err(|e| anyhow!("{shown}: {e}"))?;

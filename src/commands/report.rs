@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 
 use super::Exit;
 use crate::cli::ReportCommand;
@@ -12,7 +12,17 @@ use crate::output::{html, report};
 pub fn run(command: ReportCommand) -> Result<Exit> {
     match command {
         ReportCommand::Merge { inputs, output } => merge(&inputs, &output),
-        ReportCommand::Html { dir, output } => render_html(&dir, &output),
+        ReportCommand::Html {
+            dir,
+            output,
+            zone,
+            config,
+        } => {
+            let zone = super::load_config(&config)?
+                .zone(zone.timezone.as_deref())
+                .map_err(|e| anyhow!(e))?;
+            render_html(&dir, &output, zone.name())
+        }
     }
 }
 
@@ -27,7 +37,7 @@ fn merge(inputs: &[std::path::PathBuf], output: &Path) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn render_html(dir: &Path, output: &Path) -> Result<Exit> {
+fn render_html(dir: &Path, output: &Path, zone: &str) -> Result<Exit> {
     let reports = report::read_report_dir(dir)?;
     if reports.is_empty() {
         eprintln!(
@@ -36,7 +46,7 @@ fn render_html(dir: &Path, output: &Path) -> Result<Exit> {
         );
     }
     let rows: Vec<report::ReportRow> = reports.into_iter().flat_map(|(_, rows)| rows).collect();
-    let page = html::render(&rows);
+    let page = html::render(&rows, zone);
     report::write_atomically(output, |file| file.write_all(page.as_bytes()))?;
     Ok(Exit::Success)
 }

@@ -81,10 +81,19 @@ pub struct Event<'a> {
     pub offset: u64,
 }
 
-/// Receives what the scanner finds.
+/// Receives what the scanner finds. As in ripgrep's `Sink`, `error` may
+/// end the search: `Ok(false)` stops it quietly (the reader has all it
+/// wants), `Err` stops it and the scan returns the error.
 pub trait EventSink {
-    fn error(&mut self, event: &Event<'_>);
+    fn error(&mut self, event: &Event<'_>) -> io::Result<bool>;
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason);
+}
+
+/// Why a sink ended the search.
+#[derive(Debug)]
+enum Halt {
+    Stopped,
+    Failed(io::Error),
 }
 
 /// Totals of what a scanner has consumed.
@@ -116,6 +125,8 @@ pub struct Scanner<'e> {
     /// (decoding them again would count them twice), and past the last
     /// over-long line dropped unseen (whose tail is still in the buffer).
     record_floor: u64,
+    /// Set when the sink ended the search; nothing more is processed.
+    halt: Option<Halt>,
 }
 
 impl<'e> Scanner<'e> {
@@ -137,6 +148,7 @@ impl<'e> Scanner<'e> {
             skipping_long_line: false,
             last_broken_record: None,
             record_floor: offset,
+            halt: None,
         }
     }
 
@@ -151,6 +163,27 @@ impl<'e> Scanner<'e> {
         self.skipping_long_line = false;
         self.last_broken_record = None;
         self.record_floor = offset;
+        self.halt = None;
+    }
+
+    /// Whether the sink stopped the search (`Ok(false)` from
+    /// [`EventSink::error`]).
+    pub fn stopped(&self) -> bool {
+        self.halt.is_some()
+    }
+
+    /// Hands a sink's failure to the caller once; a stop is no error.
+    fn halted(&mut self) -> io::Result<()> {
+        match self.halt.take() {
+            Some(Halt::Failed(error)) => {
+                self.halt = Some(Halt::Stopped);
+                Err(error)
+            }
+            other => {
+                self.halt = other;
+                Ok(())
+            }
+        }
     }
 
     /// Stream offset up to which everything is counted: a checkpoint.
@@ -172,18 +205,24 @@ impl<'e> Scanner<'e> {
         reader: &mut R,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
-        while self.read_some(reader, sink)? > 0 {}
-        self.finish(sink);
-        Ok(())
+        while self.read_some(reader, sink)? > 0 {
+            if self.stopped() {
+                return Ok(());
+            }
+        }
+        self.finish(sink)
     }
 
     /// Reads once and processes every complete line. Returns the bytes read
-    /// (0 at the current end of the stream).
+    /// (0 at the current end of the stream, or once the sink stopped).
     pub fn read_some<R: Read>(
         &mut self,
         reader: &mut R,
         sink: &mut dyn EventSink,
     ) -> io::Result<usize> {
+        if self.stopped() {
+            return self.halted().map(|()| 0);
+        }
         self.make_room();
         let limit = (self.end + READ_CHUNK * 4).min(self.buf.len());
         let read = loop {
@@ -198,12 +237,12 @@ impl<'e> Scanner<'e> {
             self.process_buffer(false, sink);
             self.drop_long_line(sink);
         }
-        Ok(read)
+        self.halted().map(|()| read)
     }
 
     /// Feeds bytes already in memory (tests, stdin adapters).
-    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn EventSink) {
-        while !data.is_empty() {
+    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn EventSink) -> io::Result<()> {
+        while !data.is_empty() && !self.stopped() {
             self.make_room();
             let take = data.len().min(self.buf.len() - self.end).min(READ_CHUNK);
             self.buf[self.end..self.end + take].copy_from_slice(&data[..take]);
@@ -212,6 +251,7 @@ impl<'e> Scanner<'e> {
             self.process_buffer(false, sink);
             self.drop_long_line(sink);
         }
+        self.halted()
     }
 
     /// Scans a whole stream that is already in memory (a mapped file),
@@ -224,10 +264,10 @@ impl<'e> Scanner<'e> {
         data: &[u8],
         sink: &mut dyn EventSink,
         done_before: &mut dyn FnMut(usize),
-    ) {
+    ) -> io::Result<()> {
         // Large steps keep the page-release calls rare; the window stays
         // far below the memory bound.
-        self.scan_slice_in_steps(data, 4 * 1024 * 1024, sink, done_before);
+        self.scan_slice_in_steps(data, 4 * 1024 * 1024, sink, done_before)
     }
 
     /// [`Self::scan_slice`] growing the window by `step` bytes at a time
@@ -238,7 +278,7 @@ impl<'e> Scanner<'e> {
         step: usize,
         sink: &mut dyn EventSink,
         done_before: &mut dyn FnMut(usize),
-    ) {
+    ) -> io::Result<()> {
         let step = step.max(1);
         self.reset(0, 0);
         let mut seen = 0;
@@ -253,6 +293,9 @@ impl<'e> Scanner<'e> {
             // A record waiting for more data may pull the next window back
             // by up to one look-behind, never further.
             done_before(start.saturating_sub(LOOK_BEHIND));
+            if self.stopped() {
+                return self.halted();
+            }
             if seen == data.len() {
                 break;
             }
@@ -260,6 +303,7 @@ impl<'e> Scanner<'e> {
         let start = self.slide_window(seen);
         self.process(&data[start..seen], true, sink);
         self.end_long_line();
+        self.halted()
     }
 
     /// Places the window over a stream held whole in memory: it ends at
@@ -276,9 +320,12 @@ impl<'e> Scanner<'e> {
 
     /// The stream has ended (EOF of a scan, a rotated-away file, shutdown):
     /// the unfinished last line counts as a line.
-    pub fn finish(&mut self, sink: &mut dyn EventSink) {
-        self.process_buffer(true, sink);
-        self.end_long_line();
+    pub fn finish(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
+        if !self.stopped() {
+            self.process_buffer(true, sink);
+            self.end_long_line();
+        }
+        self.halted()
     }
 
     /// An over-long line still being skipped at the end counts as a line.
@@ -392,13 +439,16 @@ impl<'e> Scanner<'e> {
                         self.candidate_lines += 1;
                         let outcome = decode_line(&text, &engine.vendors, engine.default_year);
                         if let Some(decisions) = nonempty(outcome.decisions) {
-                            deliver(
+                            let delivered = deliver(
                                 decisions,
                                 outcome.time,
                                 line_no,
                                 self.base + start as u64,
                                 sink,
                             );
+                            if let Err(halt) = delivered {
+                                return self.halt_at(halt, data_end);
+                            }
                             self.record_floor = self.base + end as u64;
                         } else if let Some(reason) = outcome.broken {
                             sink.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
@@ -426,8 +476,10 @@ impl<'e> Scanner<'e> {
                 self.candidate_lines += 1;
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;
-                if emit(engine, line, verified, line_no, offset, sink) {
-                    self.record_floor = self.base + line_end as u64;
+                match emit(engine, line, verified, line_no, offset, sink) {
+                    Ok(true) => self.record_floor = self.base + line_end as u64,
+                    Ok(false) => {}
+                    Err(halt) => return self.halt_at(halt, data_end),
                 }
             } else if hit.key_start >= line_start
                 && looks_like_key(
@@ -448,7 +500,11 @@ impl<'e> Scanner<'e> {
                         self.candidate_lines += 1;
                         let outcome = decode_line(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
-                            deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+                            let delivered =
+                                deliver(outcome.decisions, outcome.time, line_no, offset, sink);
+                            if let Err(halt) = delivered {
+                                return self.halt_at(halt, data_end);
+                            }
                             self.record_floor = self.base + record_end as u64;
                             self.lines += newlines(&buf[line_start..record_end]);
                             counted_to = record_end;
@@ -481,6 +537,12 @@ impl<'e> Scanner<'e> {
         if at_eof && data_end > self.pos && buf[data_end - 1] != b'\n' {
             self.lines += 1;
         }
+        self.pos = data_end;
+    }
+
+    /// The sink ended the search: nothing after this is looked at.
+    fn halt_at(&mut self, halt: Halt, data_end: usize) {
+        self.halt = Some(halt);
         self.pos = data_end;
     }
 
@@ -691,16 +753,16 @@ fn emit(
     line_no: u64,
     offset: u64,
     sink: &mut dyn EventSink,
-) -> bool {
+) -> Result<bool, Halt> {
     let outcome = decode_line(line, &engine.vendors, engine.default_year);
     if outcome.decisions.is_empty() {
         if let Some(reason) = outcome.broken {
             sink.skipped(Some(verified.trailing_zeros() as usize), reason);
         }
-        return false;
+        return Ok(false);
     }
-    deliver(outcome.decisions, outcome.time, line_no, offset, sink);
-    true
+    deliver(outcome.decisions, outcome.time, line_no, offset, sink)?;
+    Ok(true)
 }
 
 fn deliver(
@@ -709,18 +771,26 @@ fn deliver(
     line: u64,
     offset: u64,
     sink: &mut dyn EventSink,
-) {
+) -> Result<(), Halt> {
     for decision in decisions {
         match decision {
-            Decision::Error(error) => sink.error(&Event {
-                error: &error,
-                time,
-                line,
-                offset,
-            }),
+            Decision::Error(error) => {
+                let event = Event {
+                    error: &error,
+                    time,
+                    line,
+                    offset,
+                };
+                match sink.error(&event) {
+                    Ok(true) => {}
+                    Ok(false) => return Err(Halt::Stopped),
+                    Err(failure) => return Err(Halt::Failed(failure)),
+                }
+            }
             Decision::Skipped { vendor, reason } => sink.skipped(Some(vendor), reason),
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -734,8 +804,9 @@ mod tests {
     }
 
     impl EventSink for Collect {
-        fn error(&mut self, event: &Event<'_>) {
+        fn error(&mut self, event: &Event<'_>) -> io::Result<bool> {
             self.errors.push((event.error.code.clone(), event.line));
+            Ok(true)
         }
         fn skipped(&mut self, _vendor: Option<usize>, reason: SkipReason) {
             self.skipped.push(reason);
@@ -755,9 +826,9 @@ mod tests {
         let mut scanner = Scanner::new(&engine);
         let mut sink = Collect::default();
         for piece in input.chunks(chunk.max(1)) {
-            scanner.feed(piece, &mut sink);
+            scanner.feed(piece, &mut sink).unwrap();
         }
-        scanner.finish(&mut sink);
+        scanner.finish(&mut sink).unwrap();
         (sink, scanner.stats())
     }
 
@@ -835,9 +906,9 @@ mod tests {
             let engine = engine();
             let mut scanner = Scanner::new(&engine);
             let mut sink = Collect::default();
-            scanner.feed(&input.as_bytes()[..split], &mut sink);
-            scanner.feed(&input.as_bytes()[split..], &mut sink);
-            scanner.finish(&mut sink);
+            scanner.feed(&input.as_bytes()[..split], &mut sink).unwrap();
+            scanner.feed(&input.as_bytes()[split..], &mut sink).unwrap();
+            scanner.finish(&mut sink).unwrap();
             assert_eq!(sink.errors, vec![("1204".to_string(), 3)], "split {split}");
             assert_eq!(scanner.stats().lines, 11, "split {split}");
         }

@@ -76,7 +76,7 @@ impl MappedFile {
         // SIGBUS; the guard installed above turns that into a clean exit
         // naming the file, and only settled files are mapped at all.
         let map = unsafe { Mmap::map(file)? };
-        if map.starts_with(&crate::input::open::GZIP_MAGIC) {
+        if crate::input::open::starts_gzip(&map) {
             return Ok(None);
         }
         let Some(slot) = register(map.as_ptr() as usize, map.len(), &name) else {

@@ -1,7 +1,8 @@
 //! Where bytes come from: paths expanded to files, files and stdin opened
-//! (gzip detected by its magic bytes). Tailing and checkpoints live here too.
+//! (gzip detected by its magic bytes), settled files mapped, sample heads,
+//! and for `tail` the discovery of files and their identity. Bytes and
+//! files only: nothing here knows about vendors, decoding or counting.
 
-pub mod checkpoint;
 pub mod mapped;
 pub mod open;
 pub mod paths;

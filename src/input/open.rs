@@ -8,7 +8,13 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
-pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Whether bytes start a gzip stream: the one test every reader uses to
+/// choose between decompressing and reading as is.
+pub fn starts_gzip(head: &[u8]) -> bool {
+    head.starts_with(&GZIP_MAGIC)
+}
 
 /// Wraps a raw stream so that progress can be shown in bytes read from disk
 /// (compressed bytes, for gzip).
@@ -61,7 +67,7 @@ fn sniff<R: Read + Send + 'static>(mut raw: R) -> io::Result<Box<dyn Read + Send
         }
     }
     let stream = Cursor::new(head[..got].to_vec()).chain(raw);
-    if got == 2 && head == GZIP_MAGIC {
+    if starts_gzip(&head[..got]) {
         Ok(Box::new(MultiGzDecoder::new(stream)))
     } else {
         Ok(Box::new(stream))

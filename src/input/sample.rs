@@ -35,7 +35,7 @@ pub fn heads(sources: &[Source]) -> Vec<u8> {
             sample.truncate(from);
             continue;
         }
-        if sample[from..].starts_with(&super::open::GZIP_MAGIC) {
+        if super::open::starts_gzip(&sample[from..]) {
             // gzip: its compressed bytes say nothing.
             sample.truncate(from);
         } else {

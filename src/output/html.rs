@@ -15,7 +15,7 @@ use jiff::civil::Date;
 use jiff::ToSpan;
 
 use super::report::ReportRow;
-use super::rfc3339;
+use crate::timespec::rfc3339;
 
 /// Rows in the top codes table.
 pub const TOP_CODES: usize = 50;
@@ -177,7 +177,7 @@ const TOP: f64 = 44.0;
 const BOTTOM: f64 = 84.0;
 
 /// The stacked bar chart of errors per day and vendor.
-fn chart(t: &Totals, colours: &HashMap<String, &str>) -> String {
+fn chart(t: &Totals, colours: &HashMap<String, &str>, zone: &str) -> String {
     // The legend goes across the top, in as many rows as it needs.
     let mut legend = Vec::new();
     let (mut x, mut row) = (LEFT, 0usize);
@@ -204,7 +204,7 @@ fn chart(t: &Totals, colours: &HashMap<String, &str>) -> String {
     let y = |v: u64| bottom - plot_h * (v as f64) / (top as f64);
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="chart-title"><title id="chart-title">Errors per day (UTC), stacked by vendor</title>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="chart-title"><title id="chart-title">Errors per day ({zone}), stacked by vendor</title>"#
     );
     for (x, row, label, colour) in &legend {
         let ly = 14.0 + 20.0 * *row as f64;
@@ -279,7 +279,7 @@ fn chart(t: &Totals, colours: &HashMap<String, &str>) -> String {
     }
     let _ = write!(
         svg,
-        r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">day (UTC)</text></svg>"#,
+        r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">day ({zone})</text></svg>"#,
         LEFT + plot_w / 2.0,
         height - 8.0
     );
@@ -331,8 +331,10 @@ fn shorten(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// The whole page.
-pub fn render(rows: &[ReportRow]) -> String {
+/// The whole page. `zone` names the time zone the reports' days are local
+/// days of (`UTC` by default); it is shown wherever a day is.
+pub fn render(rows: &[ReportRow], zone: &str) -> String {
+    let zone = escape(zone);
     let t = totals(rows);
     let colours = colours(&t.vendors);
     let mut page = String::with_capacity(16 * 1024);
@@ -352,7 +354,7 @@ pub fn render(rows: &[ReportRow]) -> String {
     };
     let _ = writeln!(
         page,
-        "<p class=\"summary\">{} errors from {} vendor{} on {} day{}, {first} to {last} (UTC).</p>",
+        "<p class=\"summary\">{} errors from {} vendor{} on {} day{}, {first} to {last} ({zone}).</p>",
         thousands(t.total),
         t.vendors.len(),
         if t.vendors.len() == 1 { "" } else { "s" },
@@ -361,14 +363,14 @@ pub fn render(rows: &[ReportRow]) -> String {
     );
 
     page.push_str("<h2>Errors per day</h2>\n");
-    page.push_str(&chart(&t, &colours));
+    page.push_str(&chart(&t, &colours, &zone));
     page.push('\n');
 
     let codes = top_codes(rows);
     let _ = writeln!(
         page,
         "<h2>Top codes</h2>\n<table>\n<thead><tr><th>Vendor</th><th>Code</th><th class=\"n\">Status</th>\
-         <th class=\"n\">Count</th><th class=\"n\">Share</th><th>Category</th><th>Description</th><th>Last seen</th></tr></thead>\n<tbody>"
+         <th class=\"n\">Count</th><th class=\"n\">Share</th><th>Category</th><th>Description</th><th>Last seen (UTC)</th></tr></thead>\n<tbody>"
     );
     for row in codes.iter().take(TOP_CODES) {
         let colour = colours.get(&row.vendor).copied().unwrap_or("#6b7280");
@@ -404,7 +406,10 @@ pub fn render(rows: &[ReportRow]) -> String {
         );
     }
 
-    page.push_str("<h2>Per day</h2>\n<table>\n<thead><tr><th>Day (UTC)</th>");
+    let _ = write!(
+        page,
+        "<h2>Per day</h2>\n<table>\n<thead><tr><th>Day ({zone})</th>"
+    );
     for (vendor, _) in &t.vendors {
         let _ = write!(page, "<th class=\"n\">{}</th>", escape(vendor));
     }
@@ -459,7 +464,7 @@ mod tests {
         evil.description = "</table><script>alert(1)</script>".into();
         evil.sample_message = "\"><svg onload=alert(1)>".into();
         evil.category = "a&b".into();
-        let page = render(&[evil]);
+        let page = render(&[evil], "UTC");
         for bad in ["<script", "<img", "<svg onload", "<b>v"] {
             assert!(!page.contains(bad), "{bad} in page");
         }
@@ -492,7 +497,7 @@ mod tests {
             row("2026-11-20", "codat", "X", 4),
             row("2026-11-22", "ocrolus", "1200", 2),
         ];
-        let page = render(&rows);
+        let page = render(&rows, "UTC");
         assert!(page.contains("<svg"));
         assert!(page.contains("12 errors from 2 vendors on 2 days, 2026-11-20 to 2026-11-22"));
         // The empty day between is on the axis.
@@ -522,7 +527,7 @@ mod tests {
                 )
             })
             .collect();
-        let page = render(&rows);
+        let page = render(&rows, "UTC");
         assert!(
             page.contains("height=\"460\""),
             "three legend rows make the chart taller"
@@ -531,8 +536,21 @@ mod tests {
     }
 
     #[test]
+    fn the_page_names_the_zone() {
+        let rows = [row("2026-11-01", "ocrolus", "1200", 3)];
+        let page = render(&rows, "America/New_York");
+        assert!(page.contains("2026-11-01 to 2026-11-01 (America/New_York).</p>"));
+        assert!(page.contains("Errors per day (America/New_York), stacked by vendor"));
+        assert!(page.contains(">day (America/New_York)</text>"));
+        assert!(page.contains("<th>Day (America/New_York)</th>"));
+        assert!(page.contains("<th>Last seen (UTC)</th>"), "times stay UTC");
+        assert!(!page.contains("(UTC).</p>"));
+        assert!(render(&rows, "UTC").contains("2026-11-01 to 2026-11-01 (UTC).</p>"));
+    }
+
+    #[test]
     fn self_contained() {
-        let page = render(&[row("2026-11-20", "ocrolus", "1200", 1)]);
+        let page = render(&[row("2026-11-20", "ocrolus", "1200", 1)], "UTC");
         assert!(!page.contains("<script"));
         assert!(!page.contains("<link"));
         assert!(!page.contains(" src="));
@@ -542,7 +560,7 @@ mod tests {
 
     #[test]
     fn empty_page() {
-        let page = render(&[]);
+        let page = render(&[], "UTC");
         assert!(page.contains("No errors"));
         assert!(page.ends_with("</html>\n"));
     }

@@ -39,12 +39,11 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
-use crate::aggregate::live::{LiveEvent, Observer};
-use crate::config::Config;
+use crate::aggregate::event::{ErrorEvent, Observer};
+use crate::alert::AlertCounter;
 use crate::vendors::SkipReason;
 
 /// Codes outside the catalog kept as their own series, per vendor.
-pub const DEFAULT_MAX_UNKNOWN_CODES: usize = 50;
 /// The folded code label.
 pub const OTHER_CODE: &str = "other";
 /// Upper bounds (seconds) of the ingest-lag histogram.
@@ -80,28 +79,6 @@ struct ErrorLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RuleLabels {
-    rule: String,
-}
-
-/// `errscope_alerts_total{rule}`, handed to the alert engine.
-#[derive(Debug, Clone, Default)]
-pub struct AlertCounter(Family<RuleLabels, Counter>);
-
-impl AlertCounter {
-    /// Makes the rule's series exist (at 0) before its first alert.
-    pub fn init(&self, rule: &str) {
-        let _ = self.0.get_or_create(&RuleLabels { rule: rule.into() });
-    }
-
-    pub fn inc(&self, rule: &str) {
-        self.0
-            .get_or_create(&RuleLabels { rule: rule.into() })
-            .inc();
-    }
 }
 
 /// The metric families and their registry.
@@ -143,7 +120,7 @@ impl Metrics {
             });
         }
         let alerts = AlertCounter::default();
-        registry.register("errscope_alerts", "Alerts fired, by rule", alerts.0.clone());
+        registry.register("errscope_alerts", "Alerts fired, by rule", alerts.family());
         let files_watched = Gauge::default();
         registry.register(
             "errscope_files_watched",
@@ -248,7 +225,7 @@ pub struct MetricsObserver {
 }
 
 impl MetricsObserver {
-    fn code_label(&mut self, event: &LiveEvent) -> String {
+    fn code_label(&mut self, event: &ErrorEvent) -> String {
         let code: String = event.code.chars().take(MAX_CODE_LABEL).collect();
         if event.known {
             return code;
@@ -266,7 +243,7 @@ impl MetricsObserver {
 }
 
 impl Observer for MetricsObserver {
-    fn event(&mut self, event: &LiveEvent) {
+    fn event(&mut self, event: &ErrorEvent) {
         let code = self.code_label(event);
         self.metrics
             .errors
@@ -450,9 +427,10 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// Serves metrics on `addr` with the config's `[metrics] max_unknown_codes`.
-    pub fn start(addr: &str, config: &Config) -> Result<Exporter, MetricsError> {
-        let metrics = Metrics::new(config.max_unknown_codes());
+    /// Serves metrics on `addr`, folding unknown codes past
+    /// `max_unknown_codes` per vendor into `other`.
+    pub fn start(addr: &str, max_unknown_codes: usize) -> Result<Exporter, MetricsError> {
+        let metrics = Metrics::new(max_unknown_codes);
         let server = serve(addr, metrics.registry(), CancellationToken::new())?;
         Ok(Exporter { metrics, server })
     }
@@ -485,7 +463,7 @@ struct ServingObserver {
 }
 
 impl Observer for ServingObserver {
-    fn event(&mut self, event: &LiveEvent) {
+    fn event(&mut self, event: &ErrorEvent) {
         self.observer.event(event);
     }
     fn skipped(&mut self, vendor: &str, reason: SkipReason) {
@@ -506,18 +484,20 @@ impl Observer for ServingObserver {
 mod tests {
     use super::*;
 
-    fn event(vendor: &str, code: &str, known: bool) -> LiveEvent {
+    fn event(vendor: &str, code: &str, known: bool) -> ErrorEvent {
         let now = Timestamp::from_second(1_704_067_200).unwrap();
-        LiveEvent {
+        ErrorEvent {
             vendor: vendor.into(),
             code: code.into(),
             status: Some(400),
             category: "x".into(),
+            description: String::new(),
             known,
             message: String::new(),
             event_time: Some(now),
             arrival: now,
             file: String::new(),
+            line: 1,
         }
     }
 

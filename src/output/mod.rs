@@ -1,7 +1,10 @@
 //! Rendering counts: a terminal table, CSV, JSON and NDJSON; daily CSV
 //! reports and their HTML page.
 
+pub mod atomic;
+pub mod events;
 pub mod html;
+pub mod progress;
 pub mod redact;
 pub mod report;
 
@@ -9,14 +12,14 @@ pub mod metrics;
 
 use std::io::{self, Write};
 
+use crate::timespec::rfc3339;
 use comfy_table::{presets, ContentArrangement, Table};
-use jiff::Timestamp;
 use serde_json::json;
 
-use crate::aggregate::{Dim, Row, Tally};
+use crate::aggregate::{Dim, Row, Tally, Zone};
 use crate::vendors::VendorSet;
 
-pub mod live;
+pub mod summary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -26,21 +29,17 @@ pub enum Format {
     Ndjson,
 }
 
-/// RFC 3339 in UTC, to the second; empty when unknown.
-pub fn rfc3339(time: Option<Timestamp>) -> String {
-    time.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
-/// Writes the grouped counts of `tally` in `format`.
+/// Writes the grouped counts of `tally` in `format`, days and hours in
+/// `zone` (the zone the tally was bucketed in).
 pub fn write_summary(
     out: &mut dyn Write,
     format: Format,
     tally: &Tally,
     dims: &[Dim],
     vendors: &VendorSet,
+    zone: &Zone,
 ) -> io::Result<()> {
-    let rows = tally.rows(dims, vendors);
+    let rows = tally.rows_in(dims, vendors, zone);
     let describe = dims.contains(&Dim::Code);
     match format {
         Format::Table => write_table(out, tally, &rows, dims, describe, vendors),
@@ -234,6 +233,7 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
 mod tests {
     use super::*;
     use crate::aggregate::Key;
+    use jiff::Timestamp;
 
     fn tally() -> Tally {
         let mut tally = Tally::default();
@@ -276,6 +276,7 @@ mod tests {
             &tally(),
             &[Dim::Vendor, Dim::Code, Dim::Status],
             &vendors,
+            &Zone::utc(),
         )
         .unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -296,7 +297,15 @@ mod tests {
     fn csv_without_code_has_no_description() {
         let vendors = VendorSet::builtin().unwrap();
         let mut out = Vec::new();
-        write_summary(&mut out, Format::Csv, &tally(), &[Dim::Vendor], &vendors).unwrap();
+        write_summary(
+            &mut out,
+            Format::Csv,
+            &tally(),
+            &[Dim::Vendor],
+            &vendors,
+            &Zone::utc(),
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text.lines().next(),

@@ -77,7 +77,8 @@ pub enum Decision {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Check {
+/// What a shape requires of the value at one path.
+enum ShapeRule {
     Present,
     Integer,
     Number,
@@ -90,19 +91,19 @@ enum Check {
     Equals(Value),
 }
 
-impl Check {
-    fn parse(rule: &toml::Value) -> Result<Check, String> {
+impl ShapeRule {
+    fn parse(rule: &toml::Value) -> Result<ShapeRule, String> {
         Ok(match rule {
             toml::Value::String(kind) => match kind.as_str() {
-                "present" => Check::Present,
-                "integer" => Check::Integer,
-                "number" => Check::Number,
-                "string" => Check::String,
-                "digits" => Check::Digits,
-                "object" => Check::Object,
-                "array" => Check::Array,
-                "bool" => Check::Bool,
-                "null" => Check::Null,
+                "present" => ShapeRule::Present,
+                "integer" => ShapeRule::Integer,
+                "number" => ShapeRule::Number,
+                "string" => ShapeRule::String,
+                "digits" => ShapeRule::Digits,
+                "object" => ShapeRule::Object,
+                "array" => ShapeRule::Array,
+                "bool" => ShapeRule::Bool,
+                "null" => ShapeRule::Null,
                 other => {
                     return Err(format!(
                         "unknown rule `{other}` (expected present, integer, number, string, \
@@ -110,12 +111,12 @@ impl Check {
                     ))
                 }
             },
-            toml::Value::Boolean(b) => Check::Equals(Value::Bool(*b)),
-            toml::Value::Integer(i) => Check::Equals(Value::from(*i)),
+            toml::Value::Boolean(b) => ShapeRule::Equals(Value::Bool(*b)),
+            toml::Value::Integer(i) => ShapeRule::Equals(Value::from(*i)),
             toml::Value::Table(t) if t.len() == 1 && t.contains_key("equals") => {
                 let literal = serde_json::to_value(&t["equals"])
                     .map_err(|e| format!("`equals` value: {e}"))?;
-                Check::Equals(literal)
+                ShapeRule::Equals(literal)
             }
             other => return Err(format!("unsupported rule {other}")),
         })
@@ -123,31 +124,31 @@ impl Check {
 
     fn holds(&self, value: Json<'_>) -> bool {
         match self {
-            Check::Present => true,
-            Check::Integer => value.is_integer(),
-            Check::Number => value.is_number(),
-            Check::String => value.is_string(),
-            Check::Digits => value.as_str().is_some_and(is_digits),
-            Check::Object => value.is_object(),
-            Check::Array => value.is_array(),
-            Check::Bool => value.is_boolean(),
-            Check::Null => value.is_null(),
-            Check::Equals(expected) => value.to_value() == *expected,
+            ShapeRule::Present => true,
+            ShapeRule::Integer => value.is_integer(),
+            ShapeRule::Number => value.is_number(),
+            ShapeRule::String => value.is_string(),
+            ShapeRule::Digits => value.as_str().is_some_and(is_digits),
+            ShapeRule::Object => value.is_object(),
+            ShapeRule::Array => value.is_array(),
+            ShapeRule::Bool => value.is_boolean(),
+            ShapeRule::Null => value.is_null(),
+            ShapeRule::Equals(expected) => value.to_value() == *expected,
         }
     }
 }
 
-impl Check {
+impl ShapeRule {
     /// The kind of value this rule admits, as far as its first byte tells.
     fn kind(&self) -> ValueKind {
         match self {
-            Check::Present | Check::Equals(_) => ValueKind::Any,
-            Check::Integer | Check::Number => ValueKind::Number,
-            Check::String | Check::Digits => ValueKind::Text,
-            Check::Object => ValueKind::Object,
-            Check::Array => ValueKind::Array,
-            Check::Bool => ValueKind::Bool,
-            Check::Null => ValueKind::Null,
+            ShapeRule::Present | ShapeRule::Equals(_) => ValueKind::Any,
+            ShapeRule::Integer | ShapeRule::Number => ValueKind::Number,
+            ShapeRule::String | ShapeRule::Digits => ValueKind::Text,
+            ShapeRule::Object => ValueKind::Object,
+            ShapeRule::Array => ValueKind::Array,
+            ShapeRule::Bool => ValueKind::Bool,
+            ShapeRule::Null => ValueKind::Null,
         }
     }
 }
@@ -273,8 +274,8 @@ pub struct Vendor {
     /// before any parsing.
     pub required_keys: Vec<String>,
     pub catalog: VendorCatalog,
-    shape: Vec<(Path, Check)>,
-    success: Vec<(Path, Check)>,
+    shape: Vec<(Path, ShapeRule)>,
+    success: Vec<(Path, ShapeRule)>,
     code: Path,
     code_type: CodeType,
     code_before: Option<String>,
@@ -311,7 +312,7 @@ impl Vendor {
             rules
                 .iter()
                 .map(|(path, rule)| {
-                    Check::parse(rule)
+                    ShapeRule::parse(rule)
                         .map(|check| (parse_path(path), check))
                         .map_err(|e| invalid(format!("`{key}.{path}`: {e}")))
                 })

@@ -2,7 +2,7 @@
 //! its CSV output into exact counts.
 #![allow(dead_code)]
 
-pub mod live;
+pub mod tailing;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -12,7 +12,6 @@ use notify::event::{EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::Notify;
 
-use super::follow::FollowerCtl;
 use crate::input::{expand, Source};
 
 /// The regular files the patterns name now (stdin excluded). Patterns that
@@ -80,8 +79,14 @@ pub fn event_key(path: &Path) -> PathBuf {
     }
 }
 
-/// Followers to wake by the path an event names.
-pub type WakeMap = Arc<Mutex<HashMap<PathBuf, Arc<FollowerCtl>>>>;
+/// Whatever reads a file and should look at it again when an event names it.
+pub trait Wake: Send + Sync {
+    /// Look at the file now (coalesced).
+    fn wake(&self);
+}
+
+/// Readers to wake by the path an event names.
+pub type WakeMap = Arc<Mutex<HashMap<PathBuf, Arc<dyn Wake>>>>;
 
 /// Renames remembered between two listings, at most.
 const MAX_RENAMES: usize = 4096;
@@ -135,7 +140,7 @@ impl Watch {
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             on_event(res, &wake, &rescan)
         })
-        .map_err(|e| eprintln!("errscope: tail: no file-system events ({e}); polling instead"))
+        .map_err(|e| tracing::warn!("tail: no file-system events ({e}); polling instead"))
         .ok();
         let mut watch = Watch { watcher, roots };
         watch.retry();

@@ -137,7 +137,7 @@ pub fn end_of_last_line(file: &mut File) -> io::Result<u64> {
 pub fn is_gzip(file: &File) -> io::Result<bool> {
     let mut head = [0u8; 2];
     let got = read_prefix(file, &mut head)?;
-    Ok(got == 2 && head == [0x1f, 0x8b])
+    Ok(crate::input::open::starts_gzip(&head[..got]))
 }
 
 #[cfg(test)]

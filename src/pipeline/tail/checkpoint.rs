@@ -4,15 +4,15 @@
 //! directory) so that a restart after a crash resumes with nothing lost and
 //! nothing counted twice.
 
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::tail::{FileKey, Fingerprint};
 use crate::aggregate::Tally;
+use crate::input::tail::identity::{FileKey, Fingerprint};
+use crate::output::atomic;
 
 /// The state file's name inside the state directory.
 pub const STATE_FILE: &str = "tail-state.json";
@@ -145,8 +145,8 @@ pub fn load(dir: &Path) -> Result<Option<State>, CheckpointError> {
     };
     let aside = corrupt_name(&path);
     let moved = std::fs::rename(&path, &aside);
-    eprintln!(
-        "errscope: warning: {}: unusable checkpoint ({problem}); {}; counting starts again from zero, and files present now start as on a first start (at their end unless --from-beginning)",
+    tracing::warn!(
+        "{}: unusable checkpoint ({problem}); {}; counting starts again from zero, and files present now start as on a first start (at their end unless --from-beginning)",
         path.display(),
         match moved {
             Ok(()) => format!("moved aside to {}", aside.display()),
@@ -167,7 +167,8 @@ fn corrupt_name(path: &Path) -> PathBuf {
         .unwrap_or(base)
 }
 
-/// Writes `state` atomically into `dir` (created if missing).
+/// Writes `state` atomically into `dir` (created if missing); a new state
+/// file is readable by its owner only.
 pub fn save(dir: &Path, state: &State) -> Result<(), CheckpointError> {
     let path = state_path(dir);
     let err = |source: io::Error| CheckpointError::Write {
@@ -175,19 +176,13 @@ pub fn save(dir: &Path, state: &State) -> Result<(), CheckpointError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    {
-        let mut out = io::BufWriter::new(tmp.as_file_mut());
-        serde_json::to_writer(&mut out, state)
-            .map_err(io::Error::other)
-            .map_err(err)?;
-        out.write_all(b"\n").map_err(err)?;
-        out.flush().map_err(err)?;
-    }
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(&path).map_err(|e| err(e.error))?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
-    Ok(())
+    atomic::write(&path, atomic::PRIVATE, |file| {
+        let mut out = io::BufWriter::new(file);
+        serde_json::to_writer(&mut out, state).map_err(io::Error::other)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    })
+    .map_err(err)
 }
 
 #[cfg(test)]

@@ -25,11 +25,12 @@ use std::time::{Duration, Instant, SystemTime};
 use jiff::Timestamp;
 use tokio::sync::mpsc::Sender;
 
-use super::identity::{Check, Fingerprint};
-use crate::aggregate::live::LiveEvent;
-use crate::aggregate::{Counter, Filter, Tally};
+use crate::aggregate::event::ErrorEvent;
+use crate::aggregate::{Counter, Filter, Tally, Zone};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::input::open_stdin;
+use crate::input::tail::discover::Wake;
+use crate::input::tail::identity::{Check, Fingerprint};
 use crate::vendors::{SkipReason, VendorSet};
 
 /// How long a rotated-away file is still read after its last growth, for
@@ -80,7 +81,7 @@ pub struct Batch {
     /// Errors and skipped bodies counted in this batch (`lines`/`bytes`
     /// are left 0: `offset` and `lines` carry them).
     pub delta: Tally,
-    pub events: Vec<LiveEvent>,
+    pub events: Vec<ErrorEvent>,
     pub skipped: Vec<(String, SkipReason)>,
     /// Lines and bytes read for the first time (a record re-read after
     /// waiting for its end is not counted twice).
@@ -96,10 +97,16 @@ pub struct FollowerCtl {
     stop: AtomicBool,
 }
 
-impl FollowerCtl {
-    /// Makes the follower look at its file now (coalesced).
-    pub fn wake(&self) {
+impl Wake for FollowerCtl {
+    fn wake(&self) {
         let _ = self.wake.try_send(());
+    }
+}
+
+impl FollowerCtl {
+    /// Whether `waker`, registered for a path, is this follower.
+    pub fn is(self: &Arc<Self>, waker: &Arc<dyn Wake>) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(waker), Arc::as_ptr(self))
     }
 
     /// The file is no longer reachable under a followed name: read it to
@@ -132,6 +139,8 @@ pub struct FollowSpec {
     pub fingerprint: Fingerprint,
     /// Safety poll when no event wakes the follower.
     pub poll: Duration,
+    /// The zone hours are bucketed in.
+    pub zone: Zone,
 }
 
 /// Starts the follower thread of one file.
@@ -162,11 +171,16 @@ pub fn spawn_file(
 }
 
 /// Starts the reader of standard input; it ends at EOF.
-pub fn spawn_stdin(id: u64, engine: Arc<Engine>, tx: Sender<SourceMsg>) -> io::Result<()> {
+pub fn spawn_stdin(
+    id: u64,
+    engine: Arc<Engine>,
+    zone: Zone,
+    tx: Sender<SourceMsg>,
+) -> io::Result<()> {
     std::thread::Builder::new()
         .name("tail-stdin".into())
         .spawn(move || {
-            let error = match follow_stdin(id, &engine, &tx) {
+            let error = match follow_stdin(id, &engine, zone, &tx) {
                 Ok(()) | Err(Stopped::Closed) => None,
                 Err(Stopped::Io(e)) => Some(format!("-: {e}")),
             };
@@ -187,13 +201,18 @@ impl From<io::Error> for Stopped {
     }
 }
 
-fn follow_stdin(id: u64, engine: &Engine, tx: &Sender<SourceMsg>) -> Result<(), Stopped> {
+fn follow_stdin(
+    id: u64,
+    engine: &Engine,
+    zone: Zone,
+    tx: &Sender<SourceMsg>,
+) -> Result<(), Stopped> {
     let mut reader = open_stdin(Arc::new(AtomicU64::new(0)))?;
-    let mut feed = Feed::new(id, engine, "-".into(), 0, 0, tx);
+    let mut feed = Feed::new(id, engine, "-".into(), (0, 0), zone, tx);
     while feed.scanner.read_some(&mut reader, &mut feed.sink)? > 0 {
         feed.flush(Fingerprint::default())?;
     }
-    feed.scanner.finish(&mut feed.sink);
+    feed.scanner.finish(&mut feed.sink)?;
     feed.flush(Fingerprint::default())
 }
 
@@ -208,7 +227,8 @@ fn follow_file(
     file.seek(SeekFrom::Start(spec.offset))?;
     let mut read_pos = spec.offset;
     let mut fingerprint = spec.fingerprint;
-    let mut feed = Feed::new(spec.id, engine, spec.name, spec.offset, spec.lines, tx);
+    let start = (spec.offset, spec.lines);
+    let mut feed = Feed::new(spec.id, engine, spec.name, start, spec.zone, tx);
     let mut last_growth = Instant::now();
     loop {
         let stop = ctl.stop.load(Ordering::Acquire);
@@ -236,7 +256,7 @@ fn follow_file(
                     }
                 }
             }
-            feed.scanner.finish(&mut feed.sink);
+            feed.scanner.finish(&mut feed.sink)?;
             feed.flush(fingerprint)?;
             send(tx, SourceMsg::Reset { id: spec.id })?;
             file.seek(SeekFrom::Start(0))?;
@@ -260,12 +280,12 @@ fn follow_file(
             // A followed file keeps its unfinished line for the next run
             // (the checkpoint stops before it); a rotated one is over.
             if draining {
-                feed.scanner.finish(&mut feed.sink);
+                feed.scanner.finish(&mut feed.sink)?;
             }
             return feed.flush(fingerprint);
         }
         if draining && (meta.nlink() == 0 || last_growth.elapsed() >= ROTATION_GRACE) {
-            feed.scanner.finish(&mut feed.sink);
+            feed.scanner.finish(&mut feed.sink)?;
             feed.flush(fingerprint)?;
             drop(file);
             return send(tx, SourceMsg::Released { id: spec.id });
@@ -351,15 +371,15 @@ impl<'e> Feed<'e> {
         id: u64,
         engine: &'e Engine,
         name: String,
-        offset: u64,
-        lines: u64,
+        (offset, lines): (u64, u64),
+        zone: Zone,
         tx: &'e Sender<SourceMsg>,
     ) -> Feed<'e> {
         Feed {
             engine,
             id,
             scanner: Scanner::starting_at(engine, offset, lines),
-            sink: BatchSink::new(&engine.vendors, name),
+            sink: BatchSink::new(&engine.vendors, name, zone),
             tx,
             sent_offset: offset,
             sent_lines: lines,
@@ -419,14 +439,15 @@ struct BatchSink<'e> {
     counter: Counter<'e>,
     vendors: &'e VendorSet,
     name: String,
-    events: Vec<LiveEvent>,
+    events: Vec<ErrorEvent>,
     skipped: Vec<(String, SkipReason)>,
 }
 
 impl<'e> BatchSink<'e> {
-    fn new(vendors: &'e VendorSet, name: String) -> BatchSink<'e> {
+    fn new(vendors: &'e VendorSet, name: String, zone: Zone) -> BatchSink<'e> {
         let mut counter = Counter::new(vendors, &NO_FILTER);
         counter.untimed_at_arrival = true;
+        counter.zone = zone;
         counter.set_source(&name);
         BatchSink {
             counter,
@@ -441,7 +462,7 @@ impl<'e> BatchSink<'e> {
         self.events.is_empty() && self.skipped.is_empty() && self.counter.tally.groups.is_empty()
     }
 
-    fn take(&mut self) -> (Tally, Vec<LiveEvent>, Vec<(String, SkipReason)>) {
+    fn take(&mut self) -> (Tally, Vec<ErrorEvent>, Vec<(String, SkipReason)>) {
         let tally = std::mem::take(&mut self.counter.tally);
         self.counter.set_source(&self.name);
         (
@@ -453,23 +474,12 @@ impl<'e> BatchSink<'e> {
 }
 
 impl EventSink for BatchSink<'_> {
-    fn error(&mut self, event: &Event<'_>) {
-        if !self.counter.count(event) {
-            return;
+    fn error(&mut self, event: &Event<'_>) -> io::Result<bool> {
+        if self.counter.count(event) {
+            let enriched = ErrorEvent::enrich(self.vendors, event, &self.name, Timestamp::now());
+            self.events.push(enriched);
         }
-        let vendor = self.vendors.get(event.error.vendor);
-        let found = vendor.lookup(&event.error.code, event.error.status);
-        self.events.push(LiveEvent {
-            vendor: vendor.id.clone(),
-            code: event.error.code.clone(),
-            status: event.error.status,
-            category: found.category.to_owned(),
-            known: found.known,
-            message: event.error.message.clone(),
-            event_time: event.time,
-            arrival: Timestamp::now(),
-            file: self.name.clone(),
-        });
+        Ok(true)
     }
 
     fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
@@ -529,6 +539,7 @@ mod tests {
             lines: 0,
             fingerprint: Fingerprint::default(),
             poll,
+            zone: Zone::utc(),
         }
     }
 

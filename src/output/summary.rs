@@ -92,7 +92,7 @@ fn top(tally: &Tally, vendors: &VendorSet, change: impl Fn(&CodeKey, u64) -> i64
         .collect()
 }
 
-pub fn write_summary(
+pub fn write_interval_summary(
     out: &mut dyn Write,
     format: Format,
     summary: &Summary<'_>,
@@ -261,7 +261,7 @@ mod tests {
             files: 2,
         };
         let mut out = Vec::new();
-        write_summary(&mut out, Format::Ndjson, &summary, &vendors).unwrap();
+        write_interval_summary(&mut out, Format::Ndjson, &summary, &vendors).unwrap();
         let doc: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(doc["type"], "summary");
         assert_eq!(doc["final"], true);
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
 
         let mut out = Vec::new();
-        write_summary(&mut out, Format::Table, &summary, &vendors).unwrap();
+        write_interval_summary(&mut out, Format::Table, &summary, &vendors).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("last interval: 3 errors (-2"), "{text}");
         assert!(text.contains("since start: 11 errors"), "{text}");
