@@ -1,6 +1,7 @@
 //! Finding vendor error bodies in raw log bytes: the pre-filter over whole
 //! buffers, line and record location, span finding, unescaping, decoding.
 
+pub mod chunk;
 pub mod docker;
 pub mod line;
 pub mod members;
