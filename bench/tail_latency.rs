@@ -76,8 +76,10 @@ fn main() {
         from_beginning: false,
         report_dir: None,
         zone: errscope::cli::ZoneArg { timezone: None },
+        otlp: errscope::cli::OtlpArgs::default(),
         no_redact: false,
         metrics_addr: None,
+        by: None,
         max_line_bytes: None,
     };
     let hooks = Hooks {

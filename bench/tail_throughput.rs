@@ -97,8 +97,10 @@ fn main() {
         from_beginning: true,
         report_dir: None,
         zone: errscope::cli::ZoneArg { timezone: None },
+        otlp: errscope::cli::OtlpArgs::default(),
         no_redact: false,
         metrics_addr: None,
+        by: None,
         max_line_bytes: None,
     };
     let hooks = Hooks {

@@ -24,6 +24,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Follow logs live through rotation and restarts, summarising every interval.
     Tail(TailArgs),
+    /// A full-screen live view of what `tail` counts (rates, sparklines, alerts; needs a terminal).
+    Top(TopArgs),
     /// List the catalog, or explain one code.
     Codes(CodesArgs),
     /// Validate a config file and print what it sets up.
@@ -41,7 +43,7 @@ pub enum Command {
     Man,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct ConfigArg {
     /// Config file (TOML).
     #[arg(long, short = 'c', env = "ERRSCOPE_CONFIG")]
@@ -62,12 +64,23 @@ pub struct CheckConfigArgs {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct ZoneArg {
     /// Cut days and hours (`--by day,hour`, daily reports) at local midnight in this IANA time
     /// zone, e.g. America/New_York [default: the config's `[report] timezone`, else UTC].
     #[arg(long, value_name = "ZONE")]
     pub timezone: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct OtlpArgs {
+    /// Push the metrics over OTLP/HTTP (protobuf) to this collector, e.g.
+    /// http://127.0.0.1:4318; posts to <URL>/v1/metrics [default: the config's `[otlp] endpoint`].
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// Between OTLP pushes, e.g. 10s [default: `[otlp] interval`, else 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub otlp_interval: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -134,7 +147,9 @@ pub struct ScanArgs {
     pub no_progress: bool,
 }
 
-#[derive(Debug, Args)]
+/// `Default` lets `top` start from `tail`'s settings with only its own
+/// options set.
+#[derive(Debug, Args, Default)]
 pub struct TailArgs {
     /// Files, directories, globs, or `-` for stdin. Defaults to the config's inputs.
     pub paths: Vec<String>,
@@ -163,6 +178,39 @@ pub struct TailArgs {
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).
     #[arg(long)]
     pub metrics_addr: Option<String>,
+    /// Group the summary's rows by these path labels (namespace, pod, container, a
+    /// `[[label]]` group) or `file` too, before vendor, code and status.
+    #[arg(long, value_name = "KEYS")]
+    pub by: Option<String>,
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+    /// Skip (and count) lines longer than this many bytes.
+    #[arg(long)]
+    pub max_line_bytes: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Files, directories or globs. Defaults to the config's inputs.
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The window the WINDOW column counts, from the start (e.g. 5m; default: `[tail] interval`, or 1m).
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Read the files present at the start from their beginning instead of their end.
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Show only events at or after this time (RFC 3339, a date, or an age like 1h).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Checkpoint in this directory and resume from it (by default top writes no checkpoints;
+    /// never give it the directory of a running `tail`).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Show sample messages unmasked.
+    #[arg(long)]
+    pub no_redact: bool,
     /// Skip (and count) lines longer than this many bytes.
     #[arg(long)]
     pub max_line_bytes: Option<usize>,

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::aggregate::labels::{LabelError, LabelSpec, PathLabels};
 use crate::aggregate::zone::{UnknownZone, Zone};
 use crate::alert::config::{AlertConfigError, AlertRuleSpec, AlertSetup, SinksSpec};
 use crate::extract::prefilter::PrefilterError;
 use crate::extract::scanner::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
+use crate::timespec::parse_duration;
 use crate::vendors::{VendorError, VendorSet, VendorSpec};
 
 /// Codes outside the catalog kept as their own `/metrics` series, per vendor.
@@ -30,13 +32,9 @@ pub enum BuildError {
 #[derive(Debug, thiserror::Error)]
 pub enum ZoneError {
     #[error("--timezone: {0}")]
-    Flag(#[source] UnknownZone),
-    #[error("{path}: [report] `timezone`: {source}")]
-    Key {
-        path: String,
-        #[source]
-        source: UnknownZone,
-    },
+    Flag(UnknownZone),
+    #[error("{path}: [report] `timezone`: {zone}")]
+    Key { path: String, zone: UnknownZone },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +66,8 @@ pub struct ConfigFile {
     pub report: ReportSection,
     #[serde(default)]
     pub metrics: MetricsSection,
+    #[serde(default)]
+    pub otlp: OtlpSection,
     /// Extra vendors, or changes to the built-in ones.
     #[serde(default)]
     pub vendor: Vec<VendorSpec>,
@@ -77,6 +77,9 @@ pub struct ConfigFile {
     /// Where alert notices go (`[sinks.webhook]`, `[sinks.exec]`, `[sinks.file]`).
     #[serde(default)]
     pub sinks: SinksSpec,
+    /// Rules turning a file's path into labels (`[[label]]`).
+    #[serde(default)]
+    pub label: Vec<LabelSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -110,8 +113,62 @@ pub struct MetricsSection {
     /// `host:port` to serve `/metrics` on.
     pub addr: Option<String>,
     /// Codes outside the catalog kept as their own series, per vendor,
-    /// before the rest fold into `code="other"`.
+    /// before the rest fold into `code="other"`; also, per path label, the
+    /// values kept before the rest fold into `other`.
     pub max_unknown_codes: Option<usize>,
+    /// Path labels (`namespace`, `pod`, `container`, or a `[[label]]`
+    /// group) carried on `errscope_errors_total`; none unless listed.
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpSection {
+    /// OTLP/HTTP receiver to push metrics to, e.g. `http://collector:4318`.
+    pub endpoint: Option<String>,
+    /// Between pushes, e.g. `10s`.
+    pub interval: Option<String>,
+}
+
+/// The path OTLP/HTTP receivers take metrics on.
+pub const OTLP_METRICS_PATH: &str = "/v1/metrics";
+
+/// An OTLP endpoint that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{endpoint}`: {message}")]
+pub struct EndpointError {
+    pub endpoint: String,
+    pub message: String,
+}
+
+/// `http://host:port` (a base, as `OTEL_EXPORTER_OTLP_ENDPOINT`) → the
+/// metrics URL. A URL already ending in `/v1/metrics` is taken as it is.
+pub fn otlp_url(endpoint: &str) -> Result<String, EndpointError> {
+    let endpoint = endpoint.trim();
+    let bad = |message: &str| EndpointError {
+        endpoint: endpoint.to_owned(),
+        message: message.to_owned(),
+    };
+    if endpoint.starts_with("https://") {
+        return Err(bad(
+            "https is not supported by this build (plain http only); \
+             send to a local collector over http",
+        ));
+    }
+    let Some(rest) = endpoint.strip_prefix("http://") else {
+        return Err(bad("expected http://host:port, e.g. http://127.0.0.1:4318"));
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(bad("expected http://host:port, e.g. http://127.0.0.1:4318"));
+    }
+    let base = endpoint.trim_end_matches('/');
+    if base.ends_with(OTLP_METRICS_PATH) {
+        Ok(base.to_owned())
+    } else {
+        Ok(format!("{base}{OTLP_METRICS_PATH}"))
+    }
 }
 
 /// A loaded configuration.
@@ -165,18 +222,25 @@ impl Config {
         // Build what can be built now, so a bad vendor or rule fails here.
         config.engine(None).map_err(invalid)?;
         if let Some(name) = &config.file.report.timezone {
-            Zone::named(name).map_err(|e| ConfigError::Invalid {
-                path: shown.to_owned(),
-                message: match text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("timezone"))
-                {
-                    Some(line) => format!("line {}: [report] `timezone`: {e}", line + 1),
-                    None => format!("[report] `timezone`: {e}"),
-                },
-            })?;
+            Zone::named(name)
+                .map_err(|e| key_error(text, shown, "report", "timezone", e.to_string()))?;
         }
         config.alerts().map_err(invalid)?;
+        let labels = config.labels().map_err(|e| ConfigError::Invalid {
+            path: shown.to_owned(),
+            message: match e.index().and_then(|n| nth_table_line(text, "[[label]]", n)) {
+                Some(line) => format!("line {line}: {e}"),
+                None => e.to_string(),
+            },
+        })?;
+        for name in &config.file.metrics.labels {
+            if !labels.has(name) {
+                let known = labels.names().join(", ");
+                let message = format!("`{name}` is no path label (known: {known})");
+                return Err(key_error(text, shown, "metrics", "labels", message));
+            }
+        }
+        config.check_otlp(text, shown)?;
         if let Some(addr) = &config.file.metrics.addr {
             let port = addr.trim().rsplit(':').next().unwrap_or_default();
             if port.parse::<u16>().is_err() {
@@ -189,6 +253,27 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// `[otlp] endpoint` and `interval` are well-formed.
+    fn check_otlp(&self, text: &str, shown: &str) -> Result<(), ConfigError> {
+        let otlp = &self.file.otlp;
+        if let Some(endpoint) = &otlp.endpoint {
+            otlp_url(endpoint)
+                .map_err(|e| key_error(text, shown, "otlp", "endpoint", e.to_string()))?;
+        }
+        if let Some(interval) = &otlp.interval {
+            parse_duration(interval).map_err(|e| {
+                key_error(
+                    text,
+                    shown,
+                    "otlp",
+                    "interval",
+                    format!("`{interval}`: {e}"),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// The validated alert rules and sinks.
@@ -207,6 +292,12 @@ impl Config {
             .metrics
             .max_unknown_codes
             .unwrap_or(DEFAULT_MAX_UNKNOWN_CODES)
+    }
+
+    /// The path labels: the config's `[[label]]` rules, then the built-in
+    /// Kubernetes ones.
+    pub fn labels(&self) -> Result<PathLabels, LabelError> {
+        PathLabels::new(&self.file.label)
     }
 
     /// The vendors: built-ins overlaid with the config's `[[vendor]]` entries.
@@ -228,9 +319,9 @@ impl Config {
     pub fn zone(&self, flag: Option<&str>) -> Result<Zone, ZoneError> {
         match (flag, &self.file.report.timezone) {
             (Some(name), _) => Zone::named(name).map_err(ZoneError::Flag),
-            (None, Some(name)) => Zone::named(name).map_err(|source| ZoneError::Key {
+            (None, Some(name)) => Zone::named(name).map_err(|zone| ZoneError::Key {
                 path: self.shown(),
-                source,
+                zone,
             }),
             (None, None) => Ok(Zone::utc()),
         }
@@ -241,6 +332,43 @@ impl Config {
         self.path
             .as_ref()
             .map_or_else(|| "(defaults)".to_owned(), |p| p.display().to_string())
+    }
+}
+
+/// 1-based line of the `n`-th (1-based) table header `header` in `text`.
+fn nth_table_line(text: &str, header: &str, n: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim() == header)
+        .nth(n.checked_sub(1)?)
+        .map(|(at, _)| at + 1)
+}
+
+/// A bad value of `[table] key`, with the line of the key when found.
+fn key_error(text: &str, shown: &str, table: &str, key: &str, message: String) -> ConfigError {
+    let header = format!("[{table}]");
+    let lines: Vec<&str> = text.lines().collect();
+    let line = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&header))
+        .and_then(|start| {
+            lines[start + 1..]
+                .iter()
+                .take_while(|l| !l.trim_start().starts_with('['))
+                .position(|l| {
+                    l.trim_start()
+                        .strip_prefix(key)
+                        .is_some_and(|rest| rest.trim_start().starts_with('='))
+                })
+                .map(|i| start + 1 + i + 1)
+        });
+    let message = format!("{header} `{key}`: {message}");
+    ConfigError::Invalid {
+        path: shown.to_owned(),
+        message: match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        },
     }
 }
 
@@ -337,6 +465,64 @@ mod tests {
             engine.max_line, MAX_LINE_LIMIT,
             "the command line is capped too"
         );
+    }
+
+    #[test]
+    fn otlp_endpoints() {
+        assert_eq!(
+            otlp_url("http://collector:4318").unwrap(),
+            "http://collector:4318/v1/metrics"
+        );
+        assert_eq!(
+            otlp_url(" http://127.0.0.1:4318/ ").unwrap(),
+            "http://127.0.0.1:4318/v1/metrics"
+        );
+        assert_eq!(
+            otlp_url("http://gw/otlp/v1/metrics").unwrap(),
+            "http://gw/otlp/v1/metrics"
+        );
+        let https = otlp_url("https://otlp.example.com")
+            .unwrap_err()
+            .to_string();
+        assert!(https.contains("https is not supported"), "{https}");
+        for bad in ["collector:4318", "http://", "http:// x", ""] {
+            let error = otlp_url(bad).unwrap_err().to_string();
+            assert!(
+                error.contains("expected http://host:port"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn otlp_keys_are_checked_with_their_line() {
+        let err = Config::parse(
+            "[report]\nredact = true\n\n[otlp]\ninterval = \"10s\"\nendpoint = \"https://otlp.example.com\"\n",
+            "c.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("c.toml: line 6: [otlp] `endpoint`: `https://otlp.example.com`: https is not supported"),
+            "{err}"
+        );
+        let err = Config::parse("[otlp]\ninterval = \"often\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c.toml: line 2: [otlp] `interval`: `often`: "),
+            "{err}"
+        );
+        let err = Config::parse("[otlp]\nendpont = \"x\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("endpont"), "unknown keys are refused: {err}");
+        let config = Config::parse(
+            "[otlp]\nendpoint = \"http://collector:4318\"\ninterval = \"30s\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(config.file.otlp.interval.as_deref(), Some("30s"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => commands::check_config(&args),
         Command::Report(command) => commands::report::run(command),
         Command::Tail(args) => commands::tail::run(args),
+        Command::Top(args) => commands::top::run(args),
         Command::Completions { shell } => commands::completions::completions(shell),
         Command::Man => commands::completions::man(),
     };

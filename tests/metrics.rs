@@ -202,3 +202,68 @@ fn a_taken_port_is_an_error() {
     let err = serve(&taken, metrics.registry(), CancellationToken::new()).unwrap_err();
     assert!(err.to_string().contains(&taken), "{err}");
 }
+
+/// Path labels are carried only when asked for, after `status`; per label
+/// the first `max_unknown_codes` values keep their own series and later
+/// ones fold into `other`, as codes do.
+#[test]
+fn path_labels_are_carried_when_enabled_under_the_cap() {
+    use errscope::aggregate::labels::PathLabels;
+    use std::sync::Arc;
+
+    let pod = |ns: &str, pod: &str| format!("/var/log/pods/{ns}_{pod}_0d1e2f/api/0.log");
+    let files = [
+        pod("billing", "invoice-api-7c9f8d6b5-x2x7q"),
+        pod("billing", "invoice-api-7c9f8d6b5-x2x7q"),
+        pod("billing", "invoice-api-7c9f8d6b5-q8w9e"),
+        pod("payouts", "payout-worker-5d9c-a1b2c"),
+        "/var/log/app.log".to_owned(),
+    ];
+    let scrape = |metrics: Metrics| {
+        let shutdown = CancellationToken::new();
+        let server = serve("127.0.0.1:0", metrics.registry(), shutdown.clone()).unwrap();
+        let mut observer = metrics.observer();
+        for file in &files {
+            let mut e = event("codat", "Too Many Requests", Some(429), true, None);
+            e.file = file.clone();
+            observer.event(&e);
+        }
+        let (_, body) = get(server.local_addr(), "/metrics", "*/*");
+        shutdown.cancel();
+        body
+    };
+
+    let off = scrape(Metrics::new(2));
+    assert_eq!(
+        value(
+            &off,
+            "errscope_errors_total{vendor=\"codat\",code=\"Too Many Requests\",status=\"429\"}"
+        ),
+        5.0
+    );
+    assert!(
+        !off.contains("namespace=") && !off.contains("pod="),
+        "{off}"
+    );
+
+    let labels = vec!["namespace".to_owned(), "pod".to_owned()];
+    let on = scrape(Metrics::new(2).with_labels(Arc::new(PathLabels::builtin()), labels));
+    let e = |labels: &str| {
+        value(
+            &on,
+            &format!("errscope_errors_total{{vendor=\"codat\",code=\"Too Many Requests\",status=\"429\",{labels}}}"),
+        )
+    };
+    assert_eq!(
+        e("namespace=\"billing\",pod=\"invoice-api-7c9f8d6b5-x2x7q\""),
+        2.0
+    );
+    assert_eq!(
+        e("namespace=\"billing\",pod=\"invoice-api-7c9f8d6b5-q8w9e\""),
+        1.0
+    );
+    // The third pod is past the cap of two; its namespace is not.
+    assert_eq!(e("namespace=\"payouts\",pod=\"other\""), 1.0);
+    assert_eq!(e("namespace=\"\",pod=\"\""), 1.0);
+    common::promtool_check_metrics(&on);
+}

@@ -341,3 +341,72 @@ proptest! {
         scan_in_chunks(&data, &cuts);
     }
 }
+
+/// One CRI line (`<time> <stream> <tag> <content>`).
+fn cri(stream: &str, tag: char, content: &str) -> String {
+    format!("2026-11-20T10:15:02.123456789Z {stream} {tag} {content}\n")
+}
+
+fn sorted_codes(found: Collect) -> Vec<(String, String)> {
+    let mut codes = found.codes;
+    codes.sort();
+    codes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// A wrapped body on a CRI line, split into `P` pieces at every byte
+    /// position (keys cut in two included) and at one more, with the other
+    /// stream's lines (whole, or its own pieces) between the pieces, read
+    /// in arbitrary chunks: the same counts as the unsplit line.
+    #[test]
+    fn cri_pieces_split_anywhere_count_as_the_whole_line(
+        body in 0usize..BODIES.len(),
+        wrapper in prop::sample::select(vec![0usize, 1, 2, 3, 4, 5, 7, 8]),
+        on_stderr in any::<bool>(),
+        other in prop::collection::vec((noise_line(), 0usize..BODIES.len(), any::<bool>()), 1..4),
+        second_cut in any::<usize>(),
+        cuts in prop::collection::vec(any::<usize>(), 0..6),
+    ) {
+        let (text, _) = BODIES[body];
+        let content = wrap(text, wrapper);
+        let (stream, other_stream) = if on_stderr { ("stderr", "stdout") } else { ("stdout", "stderr") };
+        // The other stream's lines: noise, or a body (some of them split
+        // in two pieces of their own).
+        let others: Vec<String> = other
+            .iter()
+            .map(|(noise, other_body, split)| {
+                let line = format!("{noise} {}", BODIES[*other_body].0);
+                if *split {
+                    let at = line.len() / 3;
+                    cri(other_stream, 'P', &line[..at]) + &cri(other_stream, 'F', &line[at..])
+                } else {
+                    cri(other_stream, 'F', &line)
+                }
+            })
+            .collect();
+        let whole = [cri(stream, 'F', &content), others.concat()].concat();
+        let want = sorted_codes(scan_in_chunks(whole.as_bytes(), &[]));
+        prop_assert_eq!(want.len(), 1 + others.len());
+        let boundaries: Vec<usize> = (0..=content.len()).filter(|&i| content.is_char_boundary(i)).collect();
+        for &at in &boundaries {
+            let more = boundaries[second_cut % boundaries.len()];
+            let (first, last) = (at.min(more), at.max(more));
+            let pieces = [&content[..first], &content[first..last], &content[last..]];
+            let mut input = String::new();
+            for (n, piece) in pieces.iter().enumerate() {
+                let tag = if n == pieces.len() - 1 { 'F' } else { 'P' };
+                input.push_str(&cri(stream, tag, piece));
+                if let Some(line) = others.get(n) {
+                    input.push_str(line);
+                }
+            }
+            for line in others.iter().skip(pieces.len()) {
+                input.push_str(line);
+            }
+            let got = sorted_codes(scan_in_chunks(input.as_bytes(), &cuts));
+            prop_assert_eq!(&got, &want, "cut at {} and {}:\n{}", first, last, input);
+        }
+    }
+}

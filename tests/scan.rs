@@ -527,12 +527,17 @@ fn events_and_debug_log(path: &str, extra: &[&str]) -> (String, String) {
     (stdout(&output), stderr(&output))
 }
 
+/// The samples an application writes itself, one after the other. A file a
+/// platform writes (a CRI file, a journal export) is left out: its layout
+/// is told from its first line, so it counts as itself only on its own.
 fn plain_samples() -> Vec<u8> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let platform = ["kubernetes-cri.log", "journald-export.jsonl"];
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
+        .filter(|p| !platform.iter().any(|name| p.ends_with(name)))
         .collect();
     paths.sort();
     let mut all = Vec::new();
@@ -749,4 +754,134 @@ fn one_large_file_on_all_cores_says_what_one_thread_does() {
     for (key, count) in per_copy {
         assert_eq!(all[&key], count * repeats as u64, "{key:?}");
     }
+}
+
+/// The samples of the formats platforms write (CRI with partial lines, a
+/// journal export, an ANSI console) and the multi-line one put every error
+/// on a day (their goldens, checked by `tests/golden.rs`, say which).
+#[test]
+fn platform_and_multi_line_samples_date_every_error() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for name in [
+        "kubernetes-cri.log",
+        "journald-export.jsonl",
+        "console-ansi.log",
+        "pretty-printed.log",
+    ] {
+        let out = errscope()
+            .args(["scan", &format!("{root}/samples/{name}")])
+            .args(["--by", "day", "--format", "csv"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.lines().count() > 1, "{name}: {text}");
+        for row in text.lines().skip(1) {
+            assert!(row.starts_with("2026-11-2"), "{name}: undated row {row}");
+        }
+    }
+}
+
+/// Path labels: the built-in Kubernetes rule gives namespace, pod and
+/// container; a `[[label]]` rule its named groups; both group `--by`.
+#[test]
+fn path_labels_group_the_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let pods = dir.path().join("var/log/pods");
+    let cri = |body: &str| format!("2026-11-20T10:15:02.123456789Z stderr F ERROR {body}\n");
+    for (pod, container, bodies) in [
+        ("billing_invoice-api-7c9f8d6b5-x2x7q_3f1c2e4a", "api", 2),
+        ("billing_invoice-api-7c9f8d6b5-q8w9e_9a8b7c6d", "api", 1),
+        ("payouts_payout-worker-5d9c-a1b2c_0e1f2a3b", "worker", 3),
+    ] {
+        let at = pods.join(pod).join(container);
+        std::fs::create_dir_all(&at).unwrap();
+        write(&at, "0.log", cri(CODAT_402).repeat(bodies));
+    }
+    let srv = dir.path().join("srv/ledger/logs");
+    std::fs::create_dir_all(&srv).unwrap();
+    write(&srv, "app.log", format!("{OCROLUS_1200}\n"));
+    let config = write(
+        dir.path(),
+        "config.toml",
+        "[[label]]\nregex = '/srv/(?P<service>[^/]+)/logs/'\n",
+    );
+    let run = |by: &str| {
+        let out = errscope()
+            .args(["scan", "--config", &config, "--format", "csv", "--by", by])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|l| {
+                l.split(',')
+                    .take(by.split(',').count() + 1)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run("namespace,pod,container,vendor,code"),
+        [
+            "namespace,pod,container,vendor,code,count",
+            "payouts,payout-worker-5d9c-a1b2c,worker,codat,CompanyValidationException,3",
+            "billing,invoice-api-7c9f8d6b5-x2x7q,api,codat,CompanyValidationException,2",
+            // Ties in the order of their values: unlabelled first.
+            ",,,ocrolus,1200,1",
+            "billing,invoice-api-7c9f8d6b5-q8w9e,api,codat,CompanyValidationException,1",
+        ]
+    );
+    assert_eq!(
+        run("namespace,service,vendor"),
+        [
+            "namespace,service,vendor,count",
+            "billing,,codat,3",
+            "payouts,,codat,3",
+            ",ledger,ocrolus,1",
+        ]
+    );
+}
+
+/// A bad `[[label]]` rule or an unknown `[metrics] labels` name is a
+/// usage error naming the file, the line and the key.
+#[test]
+fn bad_label_config_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "a.log", "x\n");
+    for (text, says) in [
+        (
+            "max_line_bytes = 4096\n\n[[label]]\nregex = '(?P<team>a)'\n\n[[label]]\nregex = '/srv/([^/]+)/'\n",
+            "line 6: [[label]] #2 `regex` = \"/srv/([^/]+)/\": no named group",
+        ),
+        (
+            "[[label]]\nregex = '(?P<vendor>x)'\n",
+            "built-in grouping key",
+        ),
+        (
+            "[metrics]\nlabels = [\"namespace\", \"team\"]\n",
+            "[metrics] `labels`: `team` is no path label (known: namespace, pod, container)",
+        ),
+    ] {
+        let config = write(dir.path(), "config.toml", text);
+        let out = errscope()
+            .args(["scan", "--config", &config, &log])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = stderr(&out);
+        assert!(err.contains("config.toml") && err.contains(says), "{err}");
+    }
+    let out = errscope()
+        .args(["scan", "--by", "team", &log])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown key `team`"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -129,6 +129,13 @@ fn daily_reports_are_local_days_from_the_config() {
         "config.toml",
         "[report]\n# the books close in New York\ntimezone = \"America/New_York\"\n",
     );
+    let checked = errscope().args(["check-config", &config]).output().unwrap();
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert!(
+        stdout(&checked).contains("  days cut in: America/New_York\n"),
+        "{}",
+        stdout(&checked)
+    );
     let reports = dir.path().join("reports");
     let output = errscope()
         .args(["scan", "--no-progress", "--config", &config, "--report-dir"])
@@ -219,6 +226,12 @@ fn bad_zones_are_named_by_flag_or_key() {
         "{}",
         stderr(&output)
     );
+    assert_eq!(
+        stderr(&output).matches("unknown time zone").count(),
+        1,
+        "said once: {}",
+        stderr(&output)
+    );
     assert!(stdout(&output).is_empty());
 
     let config = write(
@@ -240,13 +253,18 @@ fn bad_zones_are_named_by_flag_or_key() {
     }
 }
 
-/// With a system database that lacks every zone (TZDIR names an empty
-/// directory), the zone comes from the copy bundled into the binary.
+/// With a system database that holds no real zone (TZDIR names a
+/// directory with one placeholder file: a database jiff accepts, so it
+/// looks nowhere else), the zone comes from the copy bundled into the
+/// binary. (An empty TZDIR would not do: jiff would fall back to
+/// /usr/share/zoneinfo.)
 #[test]
 fn zones_resolve_without_a_system_database() {
     let dir = tempfile::tempdir().unwrap();
     let input = log(dir.path());
     let empty = tempfile::tempdir().unwrap();
+    fs::create_dir(empty.path().join("Etc")).unwrap();
+    fs::write(empty.path().join("Etc/Placeholder"), "not a zone").unwrap();
     let output = errscope()
         .env("TZDIR", empty.path())
         .args([

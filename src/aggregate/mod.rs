@@ -5,14 +5,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::scanner::{Event, EventSink};
 use crate::vendors::{SkipReason, VendorSet};
+use labels::PathLabels;
 
 pub mod event;
+pub mod labels;
 pub mod zone;
 
 pub use zone::Zone;
@@ -184,6 +187,11 @@ impl Tally {
         self.bytes += other.bytes;
     }
 
+    /// The name of the file at `index` (empty when there is none).
+    pub fn file_name(&self, index: u32) -> &str {
+        self.files.get(index as usize).map_or("", String::as_str)
+    }
+
     /// Groups the counts by `dims` (days and hours in UTC), sorted by count
     /// descending, then by the group's values.
     pub fn rows(&self, dims: &[Dim], vendors: &VendorSet) -> Vec<Row> {
@@ -194,10 +202,19 @@ impl Tally {
     /// zone the counts were bucketed in.
     pub fn rows_in(&self, dims: &[Dim], vendors: &VendorSet, zone: &Zone) -> Vec<Row> {
         let mut grouped: HashMap<Vec<String>, Row> = HashMap::new();
+        // A path label is worked out once per file.
+        let mut labelled: HashMap<(usize, u32), String> = HashMap::new();
         for (key, stats) in &self.groups {
             let values: Vec<String> = dims
                 .iter()
-                .map(|d| d.value(key, self, vendors, zone))
+                .enumerate()
+                .map(|(at, dim)| match dim {
+                    Dim::Label(label) => labelled
+                        .entry((at, key.file))
+                        .or_insert_with(|| label.value(self.file_name(key.file)))
+                        .clone(),
+                    other => other.value(key, self, vendors, zone),
+                })
                 .collect();
             let row = grouped.entry(values.clone()).or_insert_with(|| Row {
                 values,
@@ -287,7 +304,7 @@ impl Row {
 }
 
 /// A grouping dimension (`--by`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dim {
     Day,
     Hour,
@@ -296,10 +313,34 @@ pub enum Dim {
     Status,
     Category,
     File,
+    /// A label of the file's path (`[[label]]`, the Kubernetes layout).
+    Label(LabelDim),
 }
 
+/// A path label as a grouping dimension: its name and the rules giving it.
+#[derive(Debug, Clone)]
+pub struct LabelDim {
+    pub name: String,
+    labels: Arc<PathLabels>,
+}
+
+impl LabelDim {
+    /// Its value for the file `path`.
+    pub fn value(&self, path: &str) -> String {
+        self.labels.value(path, &self.name)
+    }
+}
+
+impl PartialEq for LabelDim {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for LabelDim {}
+
 impl Dim {
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Dim::Day => "day",
             Dim::Hour => "hour",
@@ -308,10 +349,26 @@ impl Dim {
             Dim::Status => "status",
             Dim::Category => "category",
             Dim::File => "file",
+            Dim::Label(label) => &label.name,
         }
     }
 
-    fn value(self, key: &Key, tally: &Tally, vendors: &VendorSet, zone: &Zone) -> String {
+    /// The value of a key that depends on the file alone (the file, a
+    /// path label) for the file at `file`; empty for other keys.
+    pub fn file_value(&self, tally: &Tally, file: u32) -> String {
+        match self {
+            Dim::File => tally.file_name(file).to_owned(),
+            Dim::Label(label) => label.value(tally.file_name(file)),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether this is a label of the file's path.
+    pub fn is_label(&self) -> bool {
+        matches!(self, Dim::Label(_))
+    }
+
+    fn value(&self, key: &Key, tally: &Tally, vendors: &VendorSet, zone: &Zone) -> String {
         match self {
             Dim::Day => key.hour.map(|h| zone.day_label(h)).unwrap_or_default(),
             Dim::Hour => key.hour.map(|h| zone.hour_label(h)).unwrap_or_default(),
@@ -328,11 +385,8 @@ impl Dim {
                         .to_owned()
                 })
                 .unwrap_or_else(|| "unknown".to_owned()),
-            Dim::File => tally
-                .files
-                .get(key.file as usize)
-                .cloned()
-                .unwrap_or_default(),
+            Dim::File => tally.file_name(key.file).to_owned(),
+            Dim::Label(label) => label.value(tally.file_name(key.file)),
         }
     }
 }
@@ -342,10 +396,11 @@ pub fn hour_of(time: Timestamp) -> i64 {
     time.as_second().div_euclid(SECONDS_PER_HOUR)
 }
 
-impl FromStr for Dim {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim() {
+impl Dim {
+    /// Parses one grouping key; a name that is no built-in key must be a
+    /// label of `labels`.
+    pub fn parse(text: &str, labels: &Arc<PathLabels>) -> Result<Dim, String> {
+        Ok(match text.trim() {
             "day" => Dim::Day,
             "hour" => Dim::Hour,
             "vendor" => Dim::Vendor,
@@ -353,12 +408,26 @@ impl FromStr for Dim {
             "status" => Dim::Status,
             "category" => Dim::Category,
             "file" => Dim::File,
+            other if labels.has(other) => Dim::Label(LabelDim {
+                name: other.to_owned(),
+                labels: Arc::clone(labels),
+            }),
             other => {
                 return Err(format!(
-                "unknown key `{other}` (expected day, hour, vendor, code, status, category, file)"
-            ))
+                    "unknown key `{other}` (expected day, hour, vendor, code, status, category, \
+                     file, or a path label: {})",
+                    labels.names().join(", ")
+                ))
             }
         })
+    }
+}
+
+impl FromStr for Dim {
+    type Err = String;
+    /// A built-in key, or a label of the built-in path rules.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Dim::parse(s, &Arc::new(PathLabels::builtin()))
     }
 }
 
@@ -368,11 +437,16 @@ impl fmt::Display for Dim {
     }
 }
 
-/// Parses `vendor,code,status`.
+/// Parses `vendor,code,status` (the built-in path labels too).
 pub fn parse_dims(text: &str) -> Result<Vec<Dim>, String> {
+    parse_dims_with(text, &Arc::new(PathLabels::builtin()))
+}
+
+/// Parses `namespace,pod,vendor,code`: built-in keys and `labels`' names.
+pub fn parse_dims_with(text: &str, labels: &Arc<PathLabels>) -> Result<Vec<Dim>, String> {
     let dims = text
         .split(',')
-        .map(str::parse)
+        .map(|part| Dim::parse(part, labels))
         .collect::<Result<Vec<Dim>, _>>()?;
     if dims.is_empty() {
         return Err("no grouping keys".into());

@@ -6,6 +6,7 @@ pub mod logging;
 pub mod report;
 pub mod scan;
 pub mod tail;
+pub mod top;
 
 use std::io::Write;
 
@@ -91,6 +92,13 @@ pub fn check_config(args: &CheckConfigArgs) -> Result<Exit> {
         config.file.inputs.join(", ")
     };
     writeln!(out, "  inputs: {inputs}")?;
+    let labels = config.labels().map_err(|e| anyhow!("{shown}: {e}"))?;
+    writeln!(
+        out,
+        "  path labels: {} ({} [[label]] rules, then the Kubernetes pod log paths)",
+        labels.names().join(", "),
+        config.file.label.len()
+    )?;
     writeln!(out, "  alert rules: {}", alerts.rules.len())?;
     for rule in &alerts.rules {
         writeln!(out, "    {}: {}", rule.name, rule.describe())?;
@@ -104,7 +112,20 @@ pub fn check_config(args: &CheckConfigArgs) -> Result<Exit> {
             "  metrics: {addr} (up to {} unknown codes per vendor)",
             config.max_unknown_codes()
         )?;
+        if !config.file.metrics.labels.is_empty() {
+            writeln!(
+                out,
+                "  metrics labels: {}",
+                config.file.metrics.labels.join(", ")
+            )?;
+        }
     }
+    if let Some(endpoint) = &config.file.otlp.endpoint {
+        let url = crate::config::otlp_url(endpoint)?;
+        let interval = config.file.otlp.interval.as_deref().unwrap_or("10s");
+        writeln!(out, "  otlp: {url} every {interval}")?;
+    }
+    writeln!(out, "  days cut in: {}", config.zone(None)?.name())?;
     out.flush()?;
     Ok(Exit::Success)
 }

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use anyhow::{anyhow, Context, Result};
 
 use super::{load_config, Exit};
-use crate::aggregate::{parse_dims, Filter};
+use crate::aggregate::{parse_dims_with, Filter};
 use crate::cli::{FilterArgs, ScanArgs};
 use crate::input::{expand, sample};
 use crate::output::{self, report, Format};
@@ -15,7 +15,8 @@ use crate::timespec;
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let config = load_config(&args.config)?;
-    let dims = parse_dims(&args.by).map_err(|e| anyhow!("--by: {e}"))?;
+    let labels = std::sync::Arc::new(config.labels().with_context(|| config.shown())?);
+    let dims = parse_dims_with(&args.by, &labels).map_err(|e| anyhow!("--by: {e}"))?;
     let filter = build_filter(&args.filter)?;
     let zone = config.zone(args.zone.timezone.as_deref())?;
     let mut engine = config

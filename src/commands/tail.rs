@@ -9,9 +9,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::{load_config, Exit};
 use crate::aggregate::event::Observer;
+use crate::aggregate::{parse_dims_with, Dim};
 use crate::cli::TailArgs;
-use crate::config::Config;
-use crate::output::metrics::Exporter;
+use crate::config::{otlp_url, Config};
+use crate::output::metrics::{Exporter, Metrics};
+use crate::output::otlp::{OtlpSettings, DEFAULT_INTERVAL as DEFAULT_OTLP_INTERVAL};
 use crate::output::Format;
 use crate::pipeline::tail::{self, LiveObservers, TailSettings};
 use crate::timespec::parse_duration;
@@ -38,6 +40,12 @@ pub fn run(args: TailArgs) -> Result<Exit> {
 pub fn run_with(args: TailArgs, hooks: Hooks) -> Result<Exit> {
     let config = load_config(&args.config)?;
     let settings = settings(&config, &args)?;
+    if settings.state_dir.is_none() {
+        tracing::info!(
+            target: NOTICE,
+            "note: no --state-dir (or [tail] state_dir): no checkpoints, counting starts afresh on every run"
+        );
+    }
     let engine = Arc::new(
         config
             .engine(args.max_line_bytes)
@@ -56,10 +64,12 @@ fn live_observers(config: &Config, args: &TailArgs) -> Result<LiveObservers> {
         .metrics_addr
         .as_deref()
         .or(config.file.metrics.addr.as_deref());
+    let path_labels = Arc::new(config.labels().with_context(|| config.shown())?);
     let exporter = metrics_addr
         .map(|addr| {
-            Exporter::start(addr, config.max_unknown_codes())
-                .with_context(|| format!("--metrics-addr {addr}"))
+            let metrics = Metrics::new(config.max_unknown_codes())
+                .with_labels(path_labels, config.file.metrics.labels.clone());
+            Exporter::serve(addr, metrics).with_context(|| format!("--metrics-addr {addr}"))
         })
         .transpose()?;
     let alerts_total = exporter.as_ref().map(Exporter::alert_counter);
@@ -83,8 +93,67 @@ fn live_observers(config: &Config, args: &TailArgs) -> Result<LiveObservers> {
     })
 }
 
-/// The command line and the config resolved into the runtime's settings.
-fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
+/// `--by`: path labels (or `file`) to group the summary's rows by, before
+/// vendor, code and status (always there).
+fn summary_by(config: &Config, by: Option<&str>) -> Result<Vec<Dim>> {
+    let Some(by) = by else {
+        return Ok(Vec::new());
+    };
+    let labels = Arc::new(config.labels().with_context(|| config.shown())?);
+    let dims = parse_dims_with(by, &labels).map_err(|e| anyhow!("--by: {e}"))?;
+    let mut kept = Vec::new();
+    for dim in dims {
+        match dim {
+            Dim::Vendor | Dim::Code | Dim::Status => {}
+            Dim::File | Dim::Label(_) => kept.push(dim),
+            other => bail!(
+                "--by {}: tail summaries group by path labels ({}) or file",
+                other.name(),
+                labels.names().join(", ")
+            ),
+        }
+    }
+    Ok(kept)
+}
+
+/// A duration setting, at least 10 ms; errors name `flag`.
+fn duration(flag: &str, text: Option<&str>, default: Duration) -> Result<Duration> {
+    match text {
+        None => Ok(default),
+        Some(text) => {
+            let d = parse_duration(text).map_err(|e| anyhow!("{flag}: {e}"))?;
+            if d < Duration::from_millis(10) {
+                bail!("{flag}: {text} is too short (at least 10ms)");
+            }
+            Ok(d)
+        }
+    }
+}
+
+/// `--otlp-endpoint`/`[otlp] endpoint` and the interval, when set; each
+/// error names the flag or key it is about.
+fn otlp_settings(config: &Config, args: &TailArgs) -> Result<Option<OtlpSettings>> {
+    let section = &config.file.otlp;
+    let (endpoint, from) = match (&args.otlp.otlp_endpoint, &section.endpoint) {
+        (Some(endpoint), _) => (endpoint, "--otlp-endpoint".to_owned()),
+        (None, Some(endpoint)) => (endpoint, format!("{}: [otlp] endpoint", config.shown())),
+        (None, None) => return Ok(None),
+    };
+    let url = otlp_url(endpoint).with_context(|| from)?;
+    let interval = match (&args.otlp.otlp_interval, &section.interval) {
+        (Some(text), _) => duration("--otlp-interval", Some(text), DEFAULT_OTLP_INTERVAL)?,
+        (None, text) => duration("[otlp] interval", text.as_deref(), DEFAULT_OTLP_INTERVAL)?,
+    };
+    Ok(Some(OtlpSettings {
+        url,
+        interval,
+        max_unknown_codes: config.max_unknown_codes(),
+    }))
+}
+
+/// The command line and the config resolved into the runtime's settings
+/// (`top` starts from the same).
+pub(crate) fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
     let inputs = if args.paths.is_empty() {
         config.file.inputs.clone()
     } else {
@@ -93,18 +162,6 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
     if inputs.is_empty() {
         bail!("no input: name files, directories, globs or `-` (or set `inputs` in the config)");
     }
-    let duration = |flag: &str, text: Option<&str>, default: Duration| -> Result<Duration> {
-        match text {
-            None => Ok(default),
-            Some(text) => {
-                let d = parse_duration(text).map_err(|e| anyhow!("{flag}: {e}"))?;
-                if d < Duration::from_millis(10) {
-                    bail!("{flag}: {text} is too short (at least 10ms)");
-                }
-                Ok(d)
-            }
-        }
-    };
     let interval = duration(
         "--interval",
         args.interval
@@ -129,12 +186,6 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
         .state_dir
         .clone()
         .or_else(|| config.file.tail.state_dir.clone());
-    if state_dir.is_none() {
-        tracing::info!(
-            target: NOTICE,
-            "note: no --state-dir (or [tail] state_dir): no checkpoints, counting starts afresh on every run"
-        );
-    }
     Ok(TailSettings {
         stdin: inputs.iter().any(|p| p == "-"),
         patterns: inputs.into_iter().filter(|p| p != "-").collect(),
@@ -142,6 +193,7 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
         rescan,
         state_dir,
         from_beginning: args.from_beginning || config.file.tail.from_beginning == Some(true),
+        summaries: true,
         format,
         report_dir: args
             .report_dir
@@ -149,8 +201,10 @@ fn settings(config: &Config, args: &TailArgs) -> Result<TailSettings> {
             .or_else(|| config.file.report.dir.clone()),
         redact: !args.no_redact && config.file.report.redact != Some(false),
         zone: config.zone(args.zone.timezone.as_deref())?,
+        otlp: otlp_settings(config, args)?,
         config_path: args.config.config.clone(),
         cli_report_dir: args.report_dir.clone(),
         cli_no_redact: args.no_redact,
+        summary_by: summary_by(config, args.by.as_deref())?,
     })
 }

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use memchr::memchr;
 
 use super::span::{find_close, python_repr_to_json, skip_ws, unescape_json_string};
-use super::timestamp;
+use super::{clean, cri, journald, timestamp};
 use crate::vendors::json::same_bytes;
 use crate::vendors::{Decision, Doc, Json, SkipReason, VendorSet};
 
@@ -22,6 +22,33 @@ pub struct LineOutcome {
     /// Set when a vendor-looking span could not be decoded; it only
     /// matters when `decisions` is empty.
     pub broken: Option<SkipReason>,
+}
+
+/// Decodes a line or multi-line record as the scanner finds it: a CRI
+/// line's content with the time [`cri::event_time`] gives it, anything
+/// else as it is ([`decode_line`]); colours are taken out first.
+pub fn decode_record(text: &[u8], vendors: &VendorSet, default_year: i16) -> LineOutcome {
+    match cri::record_content(text) {
+        Some((head, content)) => decode_cri(&head, &content, vendors, default_year),
+        None => decode_line(&clean::strip_ansi(text), vendors, default_year),
+    }
+}
+
+/// Decodes `content` found on the CRI line `head` (its content, or the
+/// pieces of a partial line joined).
+pub fn decode_cri(
+    head: &cri::CriLine<'_>,
+    content: &[u8],
+    vendors: &VendorSet,
+    default_year: i16,
+) -> LineOutcome {
+    let year = head.timestamp().map_or(default_year, |t| {
+        t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year()
+    });
+    let content = clean::strip_ansi(content);
+    let mut outcome = decode_line(&content, vendors, year);
+    outcome.time = cri::event_time(head, outcome.time, &content);
+    outcome
 }
 
 /// Decodes every vendor body in `text`.
@@ -161,6 +188,7 @@ fn time_of(obj: Json<'_>, default_year: i16) -> Option<Timestamp> {
         .into_iter()
         .flatten()
         .find_map(|v| timestamp::from_json_value(&v.to_value(), default_year))
+        .or_else(|| journald::entry_time(obj))
 }
 
 /// Visits the members of an object that may hold a body (objects, arrays,

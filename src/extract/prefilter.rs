@@ -400,7 +400,8 @@ pub(super) fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueSt
         i += 1;
     }
     match text.get(i) {
-        None => return ValueStart::Unknown,
+        // A colour code (`jq -C`, a console logger) hides what follows.
+        None | Some(0x1b) => return ValueStart::Unknown,
         Some(b':') => i += 1,
         Some(_) => return ValueStart::NotAKey,
     }
@@ -408,7 +409,7 @@ pub(super) fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueSt
         i += 1;
     }
     match text.get(i) {
-        None | Some(b'\\') => ValueStart::Unknown,
+        None | Some(b'\\' | 0x1b) => ValueStart::Unknown,
         Some(&byte) => ValueStart::First(byte),
     }
 }

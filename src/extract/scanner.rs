@@ -8,21 +8,24 @@
 //! a look-behind window so a pretty-printed body whose anchor arrives after
 //! its opening brace can still be assembled.
 
+use std::collections::BTreeSet;
 use std::io::{self, Read};
 
 use jiff::Timestamp;
 use memchr::{memchr, memrchr};
 
 use super::docker;
-use super::line::decode_line;
+use super::line::{decode_record, LineOutcome};
+use super::platform::{self, Layout};
 use super::prefilter::Prefilter;
 use super::span::find_close;
 use crate::vendors::{Decision, DecodedError, SkipReason, VendorSet};
 
 /// Bytes asked of the reader per read call.
 const READ_CHUNK: usize = 256 * 1024;
-/// Consumed bytes kept before the unconsumed data, for multi-line records.
-const LOOK_BEHIND: usize = 64 * 1024;
+/// Consumed bytes kept before the unconsumed data, for multi-line records
+/// and the header line before one.
+const LOOK_BEHIND: usize = MAX_RECORD_BYTES + 2 * platform::HEADER_LOOK_BACK;
 /// The largest pretty-printed record assembled.
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 /// Default cap on one line; longer lines are skipped and counted.
@@ -125,6 +128,14 @@ pub struct Scanner<'e> {
     /// (decoding them again would count them twice), and past the last
     /// over-long line dropped unseen (whose tail is still in the buffer).
     record_floor: u64,
+    /// A record's header is not looked for before this stream offset (the
+    /// stream's start, or just past an over-long line dropped unseen).
+    header_floor: u64,
+    /// What writes this stream, told by its first line.
+    layout: Layout,
+    /// Stream offsets of the lines already decoded as later pieces of a CRI
+    /// partial line (they are passed over when reached).
+    taken: BTreeSet<u64>,
     /// Set when the sink ended the search; nothing more is processed.
     halt: Option<Halt>,
     /// Stream offset where this scanner's chunk ends: what is found at or
@@ -152,6 +163,9 @@ impl<'e> Scanner<'e> {
             skipping_long_line: false,
             last_broken_record: None,
             record_floor: offset,
+            header_floor: offset,
+            layout: Layout::Unknown,
+            taken: BTreeSet::new(),
             halt: None,
             limit: u64::MAX,
         }
@@ -168,6 +182,9 @@ impl<'e> Scanner<'e> {
         self.skipping_long_line = false;
         self.last_broken_record = None;
         self.record_floor = offset;
+        self.header_floor = offset;
+        self.layout = Layout::Unknown;
+        self.taken.clear();
         self.halt = None;
         self.limit = u64::MAX;
     }
@@ -482,6 +499,7 @@ impl<'e> Scanner<'e> {
                     self.lines += 1;
                     self.skipping_long_line = false;
                     self.record_floor = self.base + self.pos as u64;
+                    self.header_floor = self.record_floor;
                 }
                 None => {
                     self.pos = self.end;
@@ -505,18 +523,54 @@ impl<'e> Scanner<'e> {
                 0
             }
         };
+        if self.layout == Layout::Unknown && data_end > self.pos {
+            let first = &buf[self.pos..data_end];
+            self.layout =
+                Layout::of_first_line(&first[..memchr(b'\n', first).unwrap_or(first.len())]);
+        }
         let mut muted = Muted;
         let mut from = self.pos;
         // Lines before `counted_to` are in `self.lines`.
         let mut counted_to = self.pos;
+        // The next line the pre-filter cannot find alone, at or after `from`.
+        let mut special: Option<usize> = None;
         while from < data_end {
-            let Some(hit) = engine.prefilter.find(buf, from, data_end) else {
+            let hit = engine.prefilter.find(buf, from, data_end);
+            if self.layout != Layout::Plain {
+                if special.is_none_or(|at| at < from) {
+                    let taken = |at: usize| self.taken.contains(&(self.base + at as u64));
+                    let next = self.layout.next_special(buf, from, data_end, taken);
+                    special = Some(next.unwrap_or(data_end));
+                }
+                match special {
+                    Some(at) if at < data_end && hit.is_none_or(|hit| at <= hit.start) => {
+                        self.lines += newlines(&buf[counted_to..at]);
+                        counted_to = at;
+                        let out = self.out(at, sink, &mut muted);
+                        match self.special_line(buf, at, data_end, at_eof, out) {
+                            Ok(Some(next)) => from = next,
+                            Ok(None) => {
+                                self.pos = at;
+                                return;
+                            }
+                            Err(halt) => return self.halt_at(halt, data_end),
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(hit) = hit else {
                 break;
             };
             let line_start = memrchr(b'\n', &buf[from..hit.start]).map_or(from, |i| from + i + 1);
             let line_end = memchr(b'\n', &buf[hit.end..data_end]).map_or(data_end, |i| hit.end + i);
             self.lines += newlines(&buf[counted_to..line_start]);
             counted_to = line_start;
+            if self.taken.contains(&(self.base + line_start as u64)) {
+                from = line_end + 1;
+                continue;
+            }
             if docker::is_wrapper(&buf[line_start..line_end])
                 && line_end - line_start <= engine.max_line
             {
@@ -525,7 +579,7 @@ impl<'e> Scanner<'e> {
                         let before = newlines(&buf[start..line_start]);
                         let line_no = self.lines + 1 - before;
                         self.candidate_lines += 1;
-                        let outcome = decode_line(&text, &engine.vendors, engine.default_year);
+                        let outcome = decode_record(&text, &engine.vendors, engine.default_year);
                         let out = self.out(start, sink, &mut muted);
                         if let Some(decisions) = nonempty(outcome.decisions) {
                             let offset = self.base + start as u64;
@@ -533,7 +587,7 @@ impl<'e> Scanner<'e> {
                             if let Err(halt) = delivered {
                                 return self.halt_at(halt, data_end);
                             }
-                            self.record_floor = self.base + end as u64;
+                            self.raise_record_floor(self.base + end as u64);
                         } else if let Some(reason) = outcome.broken {
                             out.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
                         }
@@ -561,9 +615,15 @@ impl<'e> Scanner<'e> {
                 self.candidate_lines += 1;
                 let line_no = self.lines + 1;
                 let offset = self.base + line_start as u64;
+                let outcome = decode_record(line, &engine.vendors, engine.default_year);
+                let header = || {
+                    platform::continues_previous(buf, line_start)
+                        .then(|| self.header_time(buf, line_start))
+                        .flatten()
+                };
                 let out = self.out(line_start, sink, &mut muted);
-                match emit(engine, line, verified, line_no, offset, out) {
-                    Ok(true) => self.record_floor = self.base + line_end as u64,
+                match emit(outcome, header, verified, line_no, offset, out) {
+                    Ok(true) => self.raise_record_floor(self.base + line_end as u64),
                     Ok(false) => {}
                     Err(halt) => return self.halt_at(halt, data_end),
                 }
@@ -584,15 +644,15 @@ impl<'e> Scanner<'e> {
                         let offset = self.base + start as u64;
                         let record = &buf[start..record_end];
                         self.candidate_lines += 1;
-                        let outcome = decode_line(record, &engine.vendors, engine.default_year);
+                        let outcome = decode_record(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
+                            let time = outcome.time.or_else(|| self.header_time(buf, start));
                             let out = self.out(start, sink, &mut muted);
-                            let delivered =
-                                deliver(outcome.decisions, outcome.time, line_no, offset, out);
+                            let delivered = deliver(outcome.decisions, time, line_no, offset, out);
                             if let Err(halt) = delivered {
                                 return self.halt_at(halt, data_end);
                             }
-                            self.record_floor = self.base + record_end as u64;
+                            self.raise_record_floor(self.base + record_end as u64);
                             self.lines += newlines(&buf[line_start..record_end]);
                             counted_to = record_end;
                             resume = record_end + 1;
@@ -619,6 +679,9 @@ impl<'e> Scanner<'e> {
             }
             from = resume;
         }
+        if self.taken.len() > 4096 {
+            self.taken = self.taken.split_off(&self.base);
+        }
         self.lines += newlines(&buf[counted_to..data_end]);
         // An unterminated last line counts once, also when a multi-line
         // record running to the end of the stream consumed it.
@@ -626,6 +689,56 @@ impl<'e> Scanner<'e> {
             self.lines += 1;
         }
         self.pos = data_end;
+    }
+
+    /// Never lowers the floor: lines between a CRI partial line's pieces
+    /// are decoded after the pieces were.
+    fn raise_record_floor(&mut self, to: u64) {
+        self.record_floor = self.record_floor.max(to);
+    }
+
+    /// Decodes the line at `buf[at]` that [`Layout::next_special`] found;
+    /// returns where scanning resumes, or `None` to wait for more data, or
+    /// the sink's halt.
+    fn special_line(
+        &mut self,
+        buf: &[u8],
+        at: usize,
+        data_end: usize,
+        at_eof: bool,
+        sink: &mut dyn EventSink,
+    ) -> Result<Option<usize>, Halt> {
+        // Not waiting while an unfinished line past the cap follows: the
+        // buffer would fill before its newline came.
+        let at_eof = at_eof || self.end - at > self.engine.max_line;
+        let Some(found) = self
+            .layout
+            .special_line(self.engine, buf, at, data_end, at_eof)
+        else {
+            return Ok(None);
+        };
+        for &piece in &found.later {
+            self.taken.insert(self.base + piece as u64);
+        }
+        if found.too_long {
+            sink.skipped(None, SkipReason::LineTooLong);
+        }
+        if let Some((outcome, verified)) = found.decoded {
+            self.candidate_lines += 1;
+            let (line_no, offset) = (self.lines + 1, self.base + at as u64);
+            if emit(outcome, || None, verified, line_no, offset, sink)? {
+                self.raise_record_floor(self.base + found.end as u64);
+            }
+        }
+        Ok(Some(found.resume))
+    }
+
+    /// The time of the header before the record at `buf[start]`.
+    fn header_time(&self, buf: &[u8], start: usize) -> Option<Timestamp> {
+        let floor = usize::try_from(self.header_floor.saturating_sub(self.base)).ok()?;
+        let floor_is_line_start = self.header_floor >= self.base;
+        let (max_line, year) = (self.engine.max_line, self.engine.default_year);
+        platform::header_time(buf, start, floor, floor_is_line_start, max_line, year)
     }
 
     /// The sink ended the search: nothing after this is looked at.
@@ -844,22 +957,24 @@ fn looks_like_key(line: &[u8], start: usize, end: usize) -> bool {
     quoted_before && colon_after && !(opened_here && closed_here)
 }
 
+/// Delivers what a line held (its time, or `header`'s when it has none);
+/// says whether it held an error or a skipped body.
 fn emit(
-    engine: &Engine,
-    line: &[u8],
+    outcome: LineOutcome,
+    header: impl FnOnce() -> Option<Timestamp>,
     verified: u64,
     line_no: u64,
     offset: u64,
     sink: &mut dyn EventSink,
 ) -> Result<bool, Halt> {
-    let outcome = decode_line(line, &engine.vendors, engine.default_year);
     if outcome.decisions.is_empty() {
         if let Some(reason) = outcome.broken {
             sink.skipped(Some(verified.trailing_zeros() as usize), reason);
         }
         return Ok(false);
     }
-    deliver(outcome.decisions, outcome.time, line_no, offset, sink)?;
+    let time = outcome.time.or_else(header);
+    deliver(outcome.decisions, time, line_no, offset, sink)?;
     Ok(true)
 }
 
@@ -899,11 +1014,13 @@ mod tests {
     struct Collect {
         errors: Vec<(String, u64)>,
         skipped: Vec<SkipReason>,
+        times: Vec<Option<String>>,
     }
 
     impl EventSink for Collect {
         fn error(&mut self, event: &Event<'_>) -> io::Result<bool> {
             self.errors.push((event.error.code.clone(), event.line));
+            self.times.push(event.time.map(|t| t.to_string()));
             Ok(true)
         }
         fn skipped(&mut self, _vendor: Option<usize>, reason: SkipReason) {
@@ -1059,5 +1176,210 @@ mod tests {
         let (sink, _) = scan_chunked(input.as_bytes(), 1 << 20);
         assert!(sink.errors.is_empty());
         assert_eq!(sink.skipped, vec![SkipReason::Truncated]);
+    }
+
+    fn cri(time: &str, stream: &str, tag: char, content: &str) -> String {
+        format!("{time} {stream} {tag} {content}\n")
+    }
+
+    /// A CRI line split into `P` pieces at any byte (inside keys too), with
+    /// the other stream's lines between the pieces, counts as the whole
+    /// line does, at any read size; the pieces' lines are counted.
+    #[test]
+    fn cri_pieces_are_joined_at_every_split_and_chunking() {
+        let t = "2026-11-20T10:15:02.123456789Z";
+        let content = format!("2026-11-20 09:00:00 ERROR ocrolus said {OCROLUS} done");
+        let whole = cri(t, "stderr", 'F', &content);
+        let (sink, _) = scan_chunked(whole.as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("1200".to_string(), 1)]);
+        assert_eq!(sink.times, vec![Some("2026-11-20T09:00:00Z".to_string())]);
+        for cut in 0..=content.len() {
+            let (a, b) = content.split_at(cut);
+            let mid = cut / 2;
+            let input = [
+                cri(t, "stdout", 'F', "before"),
+                cri(t, "stderr", 'P', &a[..mid]),
+                cri(t, "stdout", 'F', &format!("whole stdout {OCROLUS}")),
+                cri(t, "stderr", 'P', &a[mid..]),
+                cri(t, "stdout", 'P', "other stream's "),
+                cri(t, "stderr", 'F', b),
+                cri(t, "stdout", 'F', "own partial line"),
+            ]
+            .concat();
+            for chunk in [1, 13, 200, 1 << 20] {
+                let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+                let mut codes = sink.errors.clone();
+                codes.sort();
+                assert_eq!(
+                    codes,
+                    vec![("1200".to_string(), 2), ("1200".to_string(), 3)],
+                    "cut {cut} chunk {chunk}"
+                );
+                assert_eq!(stats.lines, 7, "cut {cut} chunk {chunk}");
+            }
+        }
+    }
+
+    /// A last `P` piece with no `F`: it waits while the stream may go on,
+    /// and is decoded once when it ends.
+    #[test]
+    fn a_last_cri_piece_waits_then_is_flushed_once() {
+        let t = "2026-11-20T10:15:02Z";
+        let (a, b) = OCROLUS.split_at(20);
+        let engine = engine();
+        let mut scanner = Scanner::new(&engine);
+        let mut sink = Collect::default();
+        scanner
+            .feed(cri(t, "stderr", 'P', a).as_bytes(), &mut sink)
+            .unwrap();
+        scanner
+            .feed(cri(t, "stdout", 'F', "x").as_bytes(), &mut sink)
+            .unwrap();
+        scanner
+            .feed(cri(t, "stderr", 'P', b).as_bytes(), &mut sink)
+            .unwrap();
+        assert!(sink.errors.is_empty());
+        assert_eq!(scanner.consumed_offset(), 0, "a checkpoint stays before it");
+        scanner.finish(&mut sink).unwrap();
+        assert_eq!(sink.errors, vec![("1200".to_string(), 1)]);
+        assert_eq!(sink.times, vec![Some("2026-11-20T10:15:02Z".to_string())]);
+        assert_eq!(scanner.stats().lines, 3);
+        scanner.finish(&mut sink).unwrap();
+        assert_eq!(sink.errors.len(), 1, "never twice");
+    }
+
+    /// `--by day` for CRI lines: the application's full time, its time of
+    /// day on the runtime's date, or the runtime's time; a pretty-printed
+    /// body over CRI lines is assembled without their headers.
+    #[test]
+    fn cri_times_and_pretty_bodies() {
+        let t = "2026-11-20T00:00:01.5+00:00";
+        let input = [
+            cri(t, "stdout", 'F', &format!("23:59:59.100 ERROR {OCROLUS}")),
+            cri(t, "stdout", 'F', &format!("ERROR {OCROLUS}")),
+            cri(t, "stdout", 'F', "2026-11-19 22:00:00 ERROR aplos said: {"),
+            cri(t, "stderr", 'F', "noise"),
+        ]
+        .concat()
+            + &PRETTY_APLOS
+                .lines()
+                .skip(1)
+                .map(|l| cri(t, "stdout", 'F', l))
+                .collect::<String>();
+        for chunk in [1, 50, 1 << 20] {
+            let (sink, _) = scan_chunked(input.as_bytes(), chunk);
+            let codes: Vec<&str> = sink.errors.iter().map(|(c, _)| c.as_str()).collect();
+            assert_eq!(codes, ["1200", "1200", "3002"], "chunk {chunk}");
+            let times: Vec<&str> = sink.times.iter().flatten().map(String::as_str).collect();
+            assert_eq!(
+                times,
+                [
+                    "2026-11-19T23:59:59.1Z",
+                    "2026-11-20T00:00:01.5Z",
+                    "2026-11-19T22:00:00Z"
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    /// A journal export: `__REALTIME_TIMESTAMP` is the time; `MESSAGE` as
+    /// a string or as an array of bytes.
+    #[test]
+    fn journal_entries_with_text_and_byte_messages() {
+        let realtime = "1795169702123456";
+        let text = format!("codat call failed \u{1b}[31m{OCROLUS}\u{1b}[0m");
+        let string = serde_json::json!({"__CURSOR": "s=1", "__REALTIME_TIMESTAMP": realtime,
+            "_SYSTEMD_UNIT": "billing.service", "MESSAGE": "started"});
+        let escaped = serde_json::json!({"__CURSOR": "s=2", "__REALTIME_TIMESTAMP": realtime,
+            "MESSAGE": format!("2020-01-01 00:00:00 x {OCROLUS}")});
+        let mut bytes = text.into_bytes();
+        bytes.push(0xff);
+        let binary = serde_json::json!({"__CURSOR": "s=3", "__REALTIME_TIMESTAMP": realtime,
+            "MESSAGE": bytes});
+        let input = format!("{string}\n{escaped}\n{binary}\n");
+        for chunk in [1, 64, 1 << 20] {
+            let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(
+                sink.errors,
+                vec![("1200".to_string(), 2), ("1200".to_string(), 3)],
+                "chunk {chunk}"
+            );
+            let want = Some("2026-11-20T10:15:02.123456Z".to_string());
+            assert_eq!(sink.times, vec![want.clone(), want], "chunk {chunk}");
+            assert_eq!(stats.lines, 3);
+        }
+    }
+
+    /// A body with no time of its own takes its header's: the nearest line
+    /// before it starting with a time; colours and leading junk do not hide
+    /// a time.
+    #[test]
+    fn header_times_colours_and_leading_junk() {
+        let input = format!(
+            "2026-11-18 22:58:19.129 [pool-2-thread-1] ERROR c.e.sync.CodatSync - codat error response:\n\
+             {PRETTY_APLOS}\
+             2026-11-18 23:00:00 ERROR x:\n{OCROLUS}\n\
+             \u{1b}[2m2026-11-19T01:02:03Z\u{1b}[0m \u{1b}[31mERROR\u{1b}[0m {OCROLUS}\n\
+             \u{feff}\0<13>Nov 20 10:15:02 host app: {OCROLUS}\n"
+        );
+        for chunk in [1, 100, 1 << 20] {
+            let (sink, _) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(sink.errors.len(), 4, "chunk {chunk}");
+            let times: Vec<Option<&str>> = sink.times.iter().map(|t| t.as_deref()).collect();
+            assert_eq!(
+                times,
+                [
+                    Some("2026-11-18T22:58:19.129Z"),
+                    Some("2026-11-18T23:00:00Z"),
+                    Some("2026-11-19T01:02:03Z"),
+                    Some(&*format!("{}-11-20T10:15:02Z", engine().default_year)),
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    /// A `P` waiting for its `F` while an unterminated line longer than
+    /// the cap follows: the piece is given up on (counted as it is), the
+    /// long line skipped, and the stream read on to its end.
+    #[test]
+    fn a_waiting_piece_does_not_stall_the_stream() {
+        let t = "2026-11-20T10:15:02Z";
+        let mut input = cri(t, "stderr", 'P', OCROLUS);
+        input.push_str(&"x".repeat(600 * 1024));
+        input.push('\n');
+        input.push_str(&cri(t, "stdout", 'F', OCROLUS));
+        for chunk in [4096, 1 << 20] {
+            let (sink, stats) = scan_chunked(input.as_bytes(), chunk);
+            assert_eq!(
+                sink.errors,
+                vec![("1200".to_string(), 1), ("1200".to_string(), 3)],
+                "chunk {chunk}"
+            );
+            assert_eq!(stats.lines, 3, "chunk {chunk}");
+        }
+    }
+
+    /// Colours inside a body (keys and values coloured as `jq -C` does)
+    /// do not hide it.
+    #[test]
+    fn a_body_in_colours_is_found() {
+        let (k, v, r) = ("\u{1b}[34;1m", "\u{1b}[0;32m", "\u{1b}[0m");
+        let line = format!(
+            "{{{k}\"status\"{r}:{v}400{r},{k}\"message\"{r}:{v}\"Authentication failed\"{r},{k}\"code\"{r}:{v}1200{r},{k}\"response\"{r}:{v}null{r}}}\n"
+        );
+        let (sink, _) = scan_chunked(line.as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("1200".to_string(), 1)]);
+    }
+
+    /// A journal stream's line that only looks like an entry with a byte
+    /// `MESSAGE` is still read as a line.
+    #[test]
+    fn a_journal_line_that_is_no_entry_is_read_as_a_line() {
+        let first = r#"{"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"1795169702123456","MESSAGE":"x"}"#;
+        let odd = format!(r#"{{"MESSAGE":[1,2, "body":{OCROLUS}"#);
+        let (sink, _) = scan_chunked(format!("{first}\n{odd}\n").as_bytes(), 1 << 20);
+        assert_eq!(sink.errors, vec![("1200".to_string(), 2)]);
     }
 }

@@ -44,7 +44,43 @@ static RFC2822: rfc2822::DateTimeParser = rfc2822::DateTimeParser::new().relaxed
 /// `2026/11/20 10:15:02`, syslog `Nov 20 10:15:02`, Apache/nginx access-log
 /// `20/Nov/2026:10:15:02 +0000`, a 10-digit (secs) or 13-digit (millis) epoch
 /// followed by whitespace, and logfmt `time=…`/`ts=…` (keys from [`TIME_KEYS`]).
+///
+/// Up to [`super::clean::MAX_LEADING_JUNK`] junk bytes before the time (a
+/// byte-order mark, invalid UTF-8, NULs) and ANSI escape sequences (console
+/// colours around the time, level and logger) are passed over.
 pub fn from_line_prefix(line: &[u8], default_year: i16) -> Option<Timestamp> {
+    if super::clean::needs_cleaning(line, PREFIX_WINDOW) {
+        let (buf, len) = super::clean::clean_prefix::<PREFIX_WINDOW>(line);
+        return from_clean_prefix(&buf[..len], default_year);
+    }
+    from_clean_prefix(line, default_year)
+}
+
+/// A time of day (`10:15:02`, `10:15:02.123`, `[10:15:02,123]`) at the
+/// start of `line`, with no date before it, after the same leading bytes
+/// [`from_line_prefix`] passes over.
+pub fn clock_prefix(line: &[u8]) -> Option<jiff::civil::Time> {
+    let (buf, len) = super::clean::clean_prefix::<PREFIX_WINDOW>(line);
+    let mut c = Cursor::new(&buf[..len]);
+    c.skip_blanks();
+    c.skip_syslog_pri();
+    c.skip_blanks();
+    c.eat(b'[');
+    let clock = c.time_of_day(true)?;
+    if c.peek_is_digit(0) {
+        return None;
+    }
+    let second = if clock.second == 60 { 59 } else { clock.second };
+    jiff::civil::Time::new(
+        i8::try_from(clock.hour).ok()?,
+        i8::try_from(clock.minute).ok()?,
+        i8::try_from(second).ok()?,
+        clock.nanos,
+    )
+    .ok()
+}
+
+fn from_clean_prefix(line: &[u8], default_year: i16) -> Option<Timestamp> {
     let window = line.get(..PREFIX_WINDOW).unwrap_or(line);
     let mut c = Cursor::new(window);
     c.skip_blanks();
@@ -849,12 +885,59 @@ mod tests {
         assert_eq!(line(&long), None);
     }
 
+    /// Leading junk (a BOM, invalid UTF-8, NULs, control bytes) is passed
+    /// over up to a bound, also before a syslog PRI.
     #[test]
-    fn non_utf8_bytes() {
+    fn a_time_after_leading_junk() {
+        let want = Some(ts("2026-11-20T10:15:02Z"));
         assert_eq!(
             from_line_prefix(b"\xff\xfe2026-11-20T10:15:02Z", 2026),
-            None
+            want
         );
+        assert_eq!(
+            from_line_prefix(b"\xef\xbb\xbf2026-11-20 10:15:02 x", 2026),
+            want
+        );
+        assert_eq!(
+            from_line_prefix(b"\0\0\0\x012026-11-20T10:15:02Z x", 2026),
+            want
+        );
+        assert_eq!(
+            from_line_prefix(b"\0<13>Nov 20 10:15:02 host x", 2026),
+            want
+        );
+        assert_eq!(
+            from_line_prefix(b"\xef\xbb\xbf<13>1 2026-11-20T10:15:02Z host app", 2026),
+            want
+        );
+        let mut far = vec![0u8; super::super::clean::MAX_LEADING_JUNK + 1];
+        far.extend_from_slice(b"2026-11-20T10:15:02Z");
+        assert_eq!(from_line_prefix(&far, 2026), None, "beyond the bound");
+    }
+
+    /// ANSI colours around the time (and a level) are passed over.
+    #[test]
+    fn a_time_inside_ansi_colours() {
+        let want = Some(ts("2026-11-20T10:15:02.123Z"));
+        let line = b"\x1b[2m2026-11-20T10:15:02.123Z\x1b[0m \x1b[31mERROR\x1b[0m codat";
+        assert_eq!(from_line_prefix(line, 2026), want);
+        let line = b"\x1b[32m2026-11-20\x1b[0m \x1b[1m10:15:02.123\x1b[0m ERROR";
+        assert_eq!(from_line_prefix(line, 2026), want);
+        // A long colour code does not push the time out of the window.
+        let line = b"\x1b[38;2;128;128;128;1;3;4m2026-11-20T10:15:02.123Z\x1b[0m";
+        assert_eq!(from_line_prefix(line, 2026), want);
+        let line = b"\x1b[90m[10:15:02.123]\x1b[0m \x1b[31mERROR\x1b[0m";
+        assert_eq!(from_line_prefix(line, 2026), None, "no date");
+        assert_eq!(
+            clock_prefix(line),
+            Some(jiff::civil::time(10, 15, 2, 123_000_000))
+        );
+        assert_eq!(clock_prefix(b"10:15 x"), None, "seconds are needed");
+        assert_eq!(clock_prefix(b"2026-11-20 10:15:02"), None);
+    }
+
+    #[test]
+    fn non_utf8_bytes() {
         assert_eq!(from_line_prefix(b"\xc3", 2026), None);
         assert_eq!(
             from_line_prefix(b"2026-11-20T10:15:02Z \xff\xfe boom", 2026),

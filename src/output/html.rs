@@ -154,17 +154,25 @@ fn totals(rows: &[ReportRow]) -> Totals {
 }
 
 fn colours(vendors: &[(String, u64)]) -> HashMap<String, &'static str> {
+    vendor_colours(vendors.iter().map(|(vendor, _)| vendor.as_str()))
+}
+
+/// The colour (`#rrggbb`) of each vendor: the built-in ones keep theirs,
+/// others take the rest in the order given. `errscope top` uses the same.
+pub fn vendor_colours<'a>(
+    vendors: impl IntoIterator<Item = &'a str>,
+) -> HashMap<String, &'static str> {
     let mut others = OTHER_COLOURS.iter().cycle();
     vendors
-        .iter()
-        .map(|(vendor, _)| {
+        .into_iter()
+        .map(|vendor| {
             let colour = VENDOR_COLOURS
                 .iter()
-                .find(|(id, _)| id == vendor)
+                .find(|(id, _)| *id == vendor)
                 .map(|(_, c)| *c)
                 .or_else(|| others.next().copied())
                 .unwrap_or("#6b7280");
-            (vendor.clone(), colour)
+            (vendor.to_owned(), colour)
         })
         .collect()
 }

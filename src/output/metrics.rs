@@ -13,6 +13,11 @@
 //! series; the first `max_unknown_codes` codes outside it do too, later ones
 //! fold into `code="other"`.
 //!
+//! Path labels (`namespace`, `pod`, `container`, `[[label]]` groups) are on
+//! `errscope_errors_total` only when `[metrics] labels` names them, after
+//! `status`; per label, the first `max_unknown_codes` values get their own
+//! series and later ones fold into `other`, as codes do.
+//!
 //! Formats: a client that accepts `application/openmetrics-text` (Prometheus
 //! does) gets OpenMetrics 1.0; anyone else (curl, `promtool check metrics`)
 //! gets the Prometheus text format 0.0.4, where counter families are named
@@ -40,6 +45,7 @@ use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
 use crate::aggregate::event::{ErrorEvent, Observer};
+use crate::aggregate::labels::PathLabels;
 use crate::alert::AlertCounter;
 use crate::vendors::SkipReason;
 
@@ -69,12 +75,8 @@ pub enum MetricsError {
     Start(#[source] std::io::Error),
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ErrorLabels {
-    vendor: String,
-    code: String,
-    status: String,
-}
+/// `vendor`, `code`, `status`, then the path labels asked for.
+type ErrorLabels = Vec<(String, String)>;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
@@ -93,6 +95,9 @@ pub struct Metrics {
     files_watched: Gauge,
     lag: Histogram,
     max_unknown_codes: usize,
+    /// The path labels carried, and the rules giving them.
+    labels: Vec<String>,
+    path_labels: Arc<PathLabels>,
 }
 
 impl Metrics {
@@ -143,7 +148,17 @@ impl Metrics {
             files_watched,
             lag,
             max_unknown_codes,
+            labels: Vec::new(),
+            path_labels: Arc::new(PathLabels::builtin()),
         }
+    }
+
+    /// Carries the path labels `names` (given by `path_labels`) on the
+    /// error series.
+    pub fn with_labels(mut self, path_labels: Arc<PathLabels>, names: Vec<String>) -> Metrics {
+        self.path_labels = path_labels;
+        self.labels = names;
+        self
     }
 
     /// The observer that updates these metrics. Create one per pipeline:
@@ -151,7 +166,9 @@ impl Metrics {
     pub fn observer(&self) -> MetricsObserver {
         MetricsObserver {
             metrics: self.clone(),
-            unknown_codes: HashMap::new(),
+            codes: CodeLabels::new(self.max_unknown_codes),
+            label_values: HashMap::new(),
+            files: HashMap::new(),
         }
     }
 
@@ -216,16 +233,24 @@ pub fn to_prometheus_text(openmetrics: &str) -> String {
     out
 }
 
-/// Updates [`Metrics`] from the live stream.
-#[derive(Debug)]
-pub struct MetricsObserver {
-    metrics: Metrics,
+/// The `code` label of each event under the cardinality cap (see the
+/// module docs); the Prometheus and the OTLP exporters share it.
+#[derive(Debug, Clone, Default)]
+pub struct CodeLabels {
+    max_unknown_codes: usize,
     /// Per vendor, the unknown codes given their own series.
     unknown_codes: HashMap<String, HashSet<String>>,
 }
 
-impl MetricsObserver {
-    fn code_label(&mut self, event: &ErrorEvent) -> String {
+impl CodeLabels {
+    pub fn new(max_unknown_codes: usize) -> CodeLabels {
+        CodeLabels {
+            max_unknown_codes,
+            unknown_codes: HashMap::new(),
+        }
+    }
+
+    pub fn label(&mut self, event: &ErrorEvent) -> String {
         let code: String = event.code.chars().take(MAX_CODE_LABEL).collect();
         if event.known {
             return code;
@@ -233,7 +258,7 @@ impl MetricsObserver {
         let seen = self.unknown_codes.entry(event.vendor.clone()).or_default();
         if seen.contains(&code) {
             code
-        } else if seen.len() < self.metrics.max_unknown_codes {
+        } else if seen.len() < self.max_unknown_codes {
             seen.insert(code.clone());
             code
         } else {
@@ -242,17 +267,67 @@ impl MetricsObserver {
     }
 }
 
+/// Updates [`Metrics`] from the live stream.
+#[derive(Debug)]
+pub struct MetricsObserver {
+    metrics: Metrics,
+    codes: CodeLabels,
+    /// Per path label, the values given their own series.
+    label_values: HashMap<String, HashSet<String>>,
+    /// Per file, its path labels as carried (after the cap).
+    files: HashMap<String, Vec<(String, String)>>,
+}
+
+impl MetricsObserver {
+    /// The path labels carried for `file`, each value past the cap folded
+    /// into `other` (worked out once per file).
+    fn path_labels(&mut self, file: &str) -> Vec<(String, String)> {
+        if self.metrics.labels.is_empty() {
+            return Vec::new();
+        }
+        if let Some(labels) = self.files.get(file) {
+            return labels.clone();
+        }
+        let of = self.metrics.path_labels.of(file);
+        let labels: Vec<(String, String)> = self
+            .metrics
+            .labels
+            .iter()
+            .map(|name| {
+                let value: String = of
+                    .get(name)
+                    .map(|v| v.chars().take(MAX_CODE_LABEL).collect())
+                    .unwrap_or_default();
+                let seen = self.label_values.entry(name.clone()).or_default();
+                let value = if value.is_empty() || seen.contains(&value) {
+                    value
+                } else if seen.len() < self.metrics.max_unknown_codes {
+                    seen.insert(value.clone());
+                    value
+                } else {
+                    OTHER_CODE.to_owned()
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        self.files.insert(file.to_owned(), labels.clone());
+        labels
+    }
+}
+
 impl Observer for MetricsObserver {
     fn event(&mut self, event: &ErrorEvent) {
-        let code = self.code_label(event);
-        self.metrics
-            .errors
-            .get_or_create(&ErrorLabels {
-                vendor: event.vendor.clone(),
-                code,
-                status: event.status.map(|s| s.to_string()).unwrap_or_default(),
-            })
-            .inc();
+        let code = self.codes.label(event);
+        let mut labels: ErrorLabels = vec![
+            ("vendor".to_owned(), event.vendor.clone()),
+            ("code".to_owned(), code),
+            (
+                "status".to_owned(),
+                event.status.map(|s| s.to_string()).unwrap_or_default(),
+            ),
+        ];
+        labels.extend(self.path_labels(&event.file));
+        self.metrics.errors.get_or_create(&labels).inc();
         if let Some(time) = event.event_time {
             self.metrics.lag.observe(lag_seconds(time, event.arrival));
         }
@@ -279,7 +354,8 @@ impl Observer for MetricsObserver {
     }
 }
 
-fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
+/// Seconds from a line's own time to its counting (0 when in the future).
+pub fn lag_seconds(event_time: Timestamp, arrival: Timestamp) -> f64 {
     let nanos = arrival.as_nanosecond() - event_time.as_nanosecond();
     (nanos.max(0) as f64) / 1e9
 }
@@ -430,7 +506,11 @@ impl Exporter {
     /// Serves metrics on `addr`, folding unknown codes past
     /// `max_unknown_codes` per vendor into `other`.
     pub fn start(addr: &str, max_unknown_codes: usize) -> Result<Exporter, MetricsError> {
-        let metrics = Metrics::new(max_unknown_codes);
+        Self::serve(addr, Metrics::new(max_unknown_codes))
+    }
+
+    /// Serves `metrics` on `addr`.
+    pub fn serve(addr: &str, metrics: Metrics) -> Result<Exporter, MetricsError> {
         let server = serve(addr, metrics.registry(), CancellationToken::new())?;
         Ok(Exporter { metrics, server })
     }

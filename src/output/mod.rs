@@ -4,9 +4,11 @@
 pub mod atomic;
 pub mod events;
 pub mod html;
+pub mod otlp;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod top;
 
 pub mod metrics;
 
@@ -21,8 +23,9 @@ use crate::vendors::VendorSet;
 
 pub mod summary;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
+    #[default]
     Table,
     Csv,
     Json,

@@ -16,15 +16,26 @@ use crate::vendors::VendorSet;
 /// Rows shown per list.
 pub const TOP: usize = 10;
 
-/// Vendor, code, status.
-pub type CodeKey = (String, String, Option<u16>);
+/// The values of the summary's `by` keys (path labels, the file), then
+/// vendor, code, status.
+pub type CodeKey = (Vec<String>, String, String, Option<u16>);
 
-/// Counts per code, the memory of an interval for the next one's change.
-pub fn counts_by_code(tally: &Tally) -> HashMap<CodeKey, u64> {
+/// Counts per code (and `by` values), the memory of an interval for the
+/// next one's change.
+pub fn counts_by_code(tally: &Tally, by: &[Dim]) -> HashMap<CodeKey, u64> {
     let mut counts = HashMap::new();
+    let mut of_file: HashMap<u32, Vec<String>> = HashMap::new();
     for (key, stats) in &tally.groups {
+        let values = of_file
+            .entry(key.file)
+            .or_insert_with(|| by.iter().map(|d| d.file_value(tally, key.file)).collect());
         *counts
-            .entry((key.vendor.clone(), key.code.clone(), key.status))
+            .entry((
+                values.clone(),
+                key.vendor.clone(),
+                key.code.clone(),
+                key.status,
+            ))
             .or_default() += stats.count;
     }
     counts
@@ -47,11 +58,15 @@ pub struct Summary<'a> {
     pub bytes: u64,
     /// Files followed.
     pub files: usize,
+    /// Path labels (or the file) the rows are grouped by before the code.
+    pub by: &'a [Dim],
 }
 
 const DIMS: [Dim; 3] = [Dim::Vendor, Dim::Code, Dim::Status];
 
 struct Line {
+    /// The `by` keys' names and values.
+    labels: Vec<(String, String)>,
     vendor: String,
     code: String,
     status: Option<u16>,
@@ -63,30 +78,42 @@ struct Line {
     description: String,
 }
 
-fn key_of(row: &Row) -> CodeKey {
+fn key_of(row: &Row, by: usize) -> CodeKey {
     (
+        row.values[..by].to_vec(),
         row.vendor.clone().unwrap_or_default(),
         row.code.clone().unwrap_or_default(),
         row.status.flatten(),
     )
 }
 
-fn top(tally: &Tally, vendors: &VendorSet, change: impl Fn(&CodeKey, u64) -> i64) -> Vec<Line> {
+fn top(
+    tally: &Tally,
+    by: &[Dim],
+    vendors: &VendorSet,
+    change: impl Fn(&CodeKey, u64) -> i64,
+) -> Vec<Line> {
+    let dims: Vec<Dim> = by.iter().cloned().chain(DIMS).collect();
     tally
-        .rows(&DIMS, vendors)
+        .rows(&dims, vendors)
         .into_iter()
         .take(TOP)
         .map(|row| {
-            let key = key_of(&row);
+            let key = key_of(&row, by.len());
             let (category, description) = row.describe(vendors);
             Line {
+                labels: by
+                    .iter()
+                    .map(|d| d.name().to_owned())
+                    .zip(key.0.iter().cloned())
+                    .collect(),
                 change: change(&key, row.stats.count),
                 count: row.stats.count,
                 category: category.to_owned(),
                 description: description.to_owned(),
-                vendor: key.0,
-                code: key.1,
-                status: key.2,
+                vendor: key.1,
+                code: key.2,
+                status: key.3,
             }
         })
         .collect()
@@ -101,11 +128,11 @@ pub fn write_interval_summary(
     let previous_errors: u64 = summary.previous.values().sum();
     let interval_errors = summary.interval.errors();
     let interval_change = interval_errors as i64 - previous_errors as i64;
-    let interval_top = top(summary.interval, vendors, |key, count| {
+    let interval_top = top(summary.interval, summary.by, vendors, |key, count| {
         count as i64 - summary.previous.get(key).copied().unwrap_or(0) as i64
     });
-    let interval_counts = counts_by_code(summary.interval);
-    let total_top = top(summary.total, vendors, |key, _| {
+    let interval_counts = counts_by_code(summary.interval, summary.by);
+    let total_top = top(summary.total, summary.by, vendors, |key, _| {
         interval_counts.get(key).copied().unwrap_or(0) as i64
     });
     match format {
@@ -115,6 +142,9 @@ pub fn write_interval_summary(
                     .iter()
                     .map(|l| {
                         let mut obj = serde_json::Map::new();
+                        for (name, value) in &l.labels {
+                            obj.insert(name.clone(), json!(value));
+                        }
                         obj.insert("vendor".into(), json!(l.vendor));
                         obj.insert("code".into(), json!(l.code));
                         obj.insert("status".into(), json!(l.status));
@@ -199,6 +229,10 @@ fn write_lines(out: &mut dyn Write, lines: &[Line], change_suffix: &str) -> io::
     let cw = width(&|l| l.code.chars().count());
     let nw = width(&|l| l.count.to_string().len());
     for l in lines {
+        for (_, value) in &l.labels {
+            let value = if value.is_empty() { "-" } else { value };
+            write!(out, "  {value}")?;
+        }
         let status = l
             .status
             .map(|s| s.to_string())
@@ -245,7 +279,7 @@ mod tests {
     fn ndjson_summary_has_changes() {
         let vendors = VendorSet::builtin().unwrap();
         let interval = tally(3, "1200");
-        let previous = counts_by_code(&tally(5, "1200"));
+        let previous = counts_by_code(&tally(5, "1200"), &[]);
         let mut total = tally(10, "1200");
         total.merge(&tally(1, "1204"));
         total.lines = 100;
@@ -259,6 +293,7 @@ mod tests {
             lines: 40,
             bytes: 4000,
             files: 2,
+            by: &[],
         };
         let mut out = Vec::new();
         write_interval_summary(&mut out, Format::Ndjson, &summary, &vendors).unwrap();

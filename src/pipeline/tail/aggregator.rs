@@ -468,8 +468,9 @@ impl Aggregator {
             lines: self.interval_lines,
             bytes: self.interval_bytes,
             files: self.watched(),
+            by: &self.settings.summary_by,
         };
-        if !self.output_closed {
+        if self.settings.summaries && !self.output_closed {
             let mut out = io::stdout().lock();
             let written = write_interval_summary(
                 &mut out,
@@ -485,7 +486,7 @@ impl Aggregator {
             }
         }
         self.write_reports(&total);
-        self.previous = counts_by_code(&self.interval);
+        self.previous = counts_by_code(&self.interval, &self.settings.summary_by);
         self.interval = Tally::default();
         self.interval_lines = 0;
         self.interval_bytes = 0;
@@ -584,6 +585,7 @@ mod tests {
             rescan: Duration::from_secs(5),
             state_dir,
             from_beginning: true,
+            summaries: true,
             format: Format::Ndjson,
             report_dir: None,
             redact: true,
@@ -591,6 +593,8 @@ mod tests {
             cli_report_dir: None,
             cli_no_redact: false,
             zone: crate::aggregate::Zone::utc(),
+            summary_by: Vec::new(),
+            otlp: None,
         }
     }
 

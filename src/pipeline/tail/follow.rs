@@ -141,6 +141,10 @@ pub struct FollowSpec {
     pub poll: Duration,
     /// The zone hours are bucketed in.
     pub zone: Zone,
+    /// At shutdown, count what is read but unfinished (a last line without
+    /// its newline, a CRI partial line without its `F`): no checkpoint
+    /// keeps it for a next run.
+    pub finish_at_stop: bool,
 }
 
 /// Starts the follower thread of one file.
@@ -277,9 +281,10 @@ fn follow_file(
             }
         }
         if stop {
-            // A followed file keeps its unfinished line for the next run
-            // (the checkpoint stops before it); a rotated one is over.
-            if draining {
+            // A followed file keeps its unfinished line (or CRI partial
+            // line) for the next run (the checkpoint stops before it); a
+            // rotated one is over, and so is everything without checkpoints.
+            if draining || spec.finish_at_stop {
                 feed.scanner.finish(&mut feed.sink)?;
             }
             return feed.flush(fingerprint);
@@ -540,6 +545,7 @@ mod tests {
             fingerprint: Fingerprint::default(),
             poll,
             zone: Zone::utc(),
+            finish_at_stop: false,
         }
     }
 

@@ -63,10 +63,13 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::aggregate::event::Observer;
+use crate::aggregate::Dim;
 use crate::aggregate::Zone;
 use crate::alert::{AlertCounter, AlertEngine};
 use crate::extract::scanner::Engine;
+use crate::output::otlp::{self, OtlpError, OtlpExporter, OtlpSettings};
 use crate::output::Format;
+use crate::NOTICE;
 use aggregator::Aggregator;
 pub use checkpoint::CheckpointError;
 
@@ -82,16 +85,24 @@ pub struct TailSettings {
     pub rescan: Duration,
     pub state_dir: Option<PathBuf>,
     pub from_beginning: bool,
+    /// Print the interval summaries on stdout in `format` (`top` draws its
+    /// own screen from the observers instead).
+    pub summaries: bool,
     pub format: Format,
     pub report_dir: Option<PathBuf>,
     pub redact: bool,
     /// The zone days and hours are cut in (reports, retention).
     pub zone: Zone,
+    /// Push metrics to an OTLP collector.
+    pub otlp: Option<OtlpSettings>,
     /// The config file, re-read on SIGHUP.
     pub config_path: Option<PathBuf>,
     /// What the command line set, which a reloaded config does not override.
     pub cli_report_dir: Option<PathBuf>,
     pub cli_no_redact: bool,
+    /// Path labels (or the file) the summary's rows are grouped by before
+    /// vendor, code and status (`--by`).
+    pub summary_by: Vec<Dim>,
 }
 
 /// The observers of the live stream: the alert engine apart, as a reload
@@ -110,6 +121,8 @@ pub struct LiveObservers {
 pub enum TailError {
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Otlp(#[from] OtlpError),
     #[error("{what}: {source}")]
     Io {
         what: &'static str,
@@ -124,9 +137,19 @@ pub enum TailError {
 pub fn run(
     settings: TailSettings,
     engine: Arc<Engine>,
-    live: LiveObservers,
+    mut live: LiveObservers,
     shutdown: CancellationToken,
 ) -> Result<(), TailError> {
+    if let Some(settings) = &settings.otlp {
+        let exporter = OtlpExporter::start(settings.clone(), otlp::host_name())?;
+        tracing::info!(
+            target: NOTICE,
+            "OTLP metrics to {} every {:?}",
+            settings.url,
+            settings.interval
+        );
+        live.others.push(Box::new(exporter));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

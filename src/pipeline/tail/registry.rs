@@ -277,6 +277,7 @@ impl Aggregator {
                 fingerprint: entry.fingerprint,
                 poll: self.poll,
                 zone: self.settings.zone.clone(),
+                finish_at_stop: self.settings.state_dir.is_none(),
             },
             self.engine.clone(),
             self.tx.clone(),
