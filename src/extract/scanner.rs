@@ -17,7 +17,7 @@ use memchr::{memchr, memrchr};
 use super::docker;
 use super::line::{decode_record, LineOutcome};
 use super::platform::{self, Layout};
-use super::prefilter::Prefilter;
+use super::prefilter::{Hit, Prefilter};
 use super::span::find_close;
 use crate::vendors::{Decision, DecodedError, SkipReason, VendorSet};
 
@@ -534,8 +534,15 @@ impl<'e> Scanner<'e> {
         let mut counted_to = self.pos;
         // The next line the pre-filter cannot find alone, at or after `from`.
         let mut special: Option<usize> = None;
+        // The next hit at or after `from`, kept while special lines before
+        // it are decoded (many pieces must not search the rest many times).
+        let mut next_hit: Option<Option<Hit>> = None;
         while from < data_end {
-            let hit = engine.prefilter.find(buf, from, data_end);
+            let hit = match next_hit {
+                Some(hit) if hit.is_none_or(|hit| hit.start >= from) => hit,
+                _ => engine.prefilter.find(buf, from, data_end),
+            };
+            next_hit = Some(hit);
             if self.layout != Layout::Plain {
                 if special.is_none_or(|at| at < from) {
                     let taken = |at: usize| self.taken.contains(&(self.base + at as u64));
