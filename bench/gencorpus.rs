@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example gencorpus -- --size 512M --out /tmp/corpus.log \
 //!     [--seed 42] [--error-rate 0.005] [--decoy-rate 0.2] \
-//!     [--expected /tmp/corpus.expected.csv] [--files N --out-dir DIR] [--self-check]
+//!     [--key-rich] [--expected /tmp/corpus.expected.csv] [--files N --out-dir DIR] [--self-check]
 //! ```
 //!
 //! The corpus mixes structured JSON logs, plain text, nginx access and syslog lines.
@@ -14,6 +14,12 @@
 //! after a text prefix, escaped in a JSON string, nested in a JSON log object, inside a
 //! Docker json-file wrapper, in a logfmt value, two on one line, pretty-printed over
 //! several lines, and as a Python dict repr. Some records end in CRLF.
+//!
+//! `--key-rich` makes a third of the ordinary lines structured application logs that
+//! use the vendors' key names as their own (`correlationId`, `service`, `version`,
+//! `message`, `details`, `success`, `exception`, `error_code`, `error_message`,
+//! `http_code`, `response`, `statusCode`): logs where every key of every shape is
+//! common, and only the keys' places and values tell a body from a log line.
 //!
 //! `--expected` writes the exact counts as `vendor,code,status,count`, sorted by count
 //! desc then vendor, code, status, plus `# skipped,<reason>,<count>` trailer lines for
@@ -751,6 +757,10 @@ struct Stats {
     error_records: u64,
     error_lines: u64,
     decoy_records: u64,
+    /// `--key-rich` application log lines.
+    app_records: u64,
+    /// Self-check markers those lines carry (`error_message` as their own key).
+    app_markers: [u64; 5],
     crlf_records: u64,
     bytes: u64,
 }
@@ -759,6 +769,8 @@ struct Gen {
     rng: Rng,
     error_rate: f64,
     decoy_rate: f64,
+    /// `--key-rich`: a third of the ordinary lines are [`Gen::app_line`]s.
+    key_rich: bool,
     clock: u64,
     tm: Tm,
     ocrolus: Skew,
@@ -771,11 +783,12 @@ struct Gen {
 }
 
 impl Gen {
-    fn new(seed: u64, error_rate: f64, decoy_rate: f64) -> Self {
+    fn new(seed: u64, error_rate: f64, decoy_rate: f64, key_rich: bool) -> Self {
         Gen {
             rng: Rng::new(seed),
             error_rate,
             decoy_rate,
+            key_rich,
             clock: START_MS,
             tm: Tm::default(),
             ocrolus: Skew::new(OCROLUS.len()),
@@ -801,6 +814,9 @@ impl Gen {
         } else if roll < self.error_rate + self.decoy_rate {
             self.decoy(o);
             self.stats.decoy_records += 1;
+        } else if self.key_rich && self.rng.below(3) == 0 {
+            self.app_line(o);
+            self.stats.app_records += 1;
         } else {
             match self.rng.below(20) {
                 0..=9 => self.json_line(o),
@@ -1183,6 +1199,114 @@ impl Gen {
                 hex(o, self.rng.next(), 16);
                 hex(o, self.rng.next(), 16);
                 put(o, " module=libcontainerd namespace=moby\n");
+            }
+        }
+    }
+
+    // ---- key-rich application logs (`--key-rich`): services that use the vendors'
+    // key names as their own (`correlationId`, `service`, `version`, `message`,
+    // `details`, `success`, `exception`, `error_code`, `error_message`, `http_code`,
+    // `response`, `statusCode`), as .NET, Java and Node services commonly do. Several
+    // carry every key of a vendor's shape somewhere on the line, but never all of them
+    // in one object with the values the shape wants: none is a vendor body. None
+    // carries a self-check marker except `error_message`, which is tallied.
+
+    fn app_head(&mut self, o: &mut Vec<u8>, level: &str, service: &str) {
+        put(o, "{\"ts\":\"");
+        self.tm.iso(o);
+        put(o, "\",\"level\":\"");
+        put(o, level);
+        put(o, "\",\"service\":\"");
+        put(o, service);
+        put(o, "\",\"version\":\"");
+        put(o, self.rng.pick(&["3.4.1", "3.5.0", "1.9.0", "2.12.4"]));
+        put(o, "\",\"correlationId\":\"");
+        self.uuid(o);
+        put(o, "\",");
+    }
+
+    fn app_line(&mut self, o: &mut Vec<u8>) {
+        match self.rng.below(7) {
+            // ASP.NET Core request log, the status in an ECS-style `http` object.
+            0 | 1 => {
+                self.app_head(o, "info", "orders-api");
+                put(o, "\"message\":\"HTTP ");
+                put(o, self.rng.pick(METHODS));
+                o.push(b' ');
+                self.path(o);
+                put(o, " responded\",\"http\":{\"method\":\"");
+                put(o, self.rng.pick(METHODS));
+                put(o, "\",\"statusCode\":");
+                num(o, self.http_status());
+                put(o, ",\"elapsed_ms\":");
+                num(o, self.rng.range(1, 900));
+                put(o, "},\"success\":true}\n");
+            }
+            // Java (logback JSON) error with its exception object; no status.
+            2 => {
+                self.app_head(o, "error", "ledger-svc");
+                put(o, "\"message\":\"payment capture failed\",\"exception\":{\"class\":\"java.net.SocketTimeoutException\",\"message\":\"Read timed out\",\"stack_trace\":\"java.net.SocketTimeoutException: Read timed out\\n\\tat c.a.ledger.Capture.run(Capture.java:");
+                num(o, self.rng.range(20, 400));
+                put(o, ")\"},\"success\":false,\"attempt\":");
+                num(o, self.rng.range(1, 3));
+                put(o, "}\n");
+            }
+            // Node (pino) upstream call: the status inside `response`.
+            3 => {
+                self.app_head(o, "warn", "kyc-worker");
+                put(
+                    o,
+                    "\"message\":\"upstream call failed\",\"response\":{\"statusCode\":",
+                );
+                num(o, self.rng.pick(&[502, 503, 504]));
+                put(o, ",\"headers\":{\"retry-after\":\"2\"}},\"error_code\":\"UPSTREAM_UNAVAILABLE\",\"details\":{\"attempt\":");
+                num(o, self.rng.range(1, 3));
+                put(o, ",\"retry_in_ms\":");
+                num(o, self.rng.range(100, 2000));
+                put(o, "}}\n");
+            }
+            // API gateway validation failure: the error under `error`, a numeric `http_code`.
+            4 => {
+                self.app_head(o, "warn", "billing-api");
+                put(o, "\"message\":\"request rejected\",\"http_code\":422,\"success\":false,\"error\":{\"error_code\":\"E_VALIDATION\",\"error_message\":\"amount must be positive\"},\"details\":{\"field\":\"amount\",\"path\":\"");
+                self.path(o);
+                put(o, "\"}}\n");
+                self.stats.app_markers[2] += 1;
+            }
+            // Job log: a text `status`, the result under `response`.
+            5 => {
+                self.app_head(o, "info", "sync-worker");
+                put(o, "\"message\":\"sync finished\",\"status\":\"completed\",\"response\":{\"items\":");
+                num(o, self.rng.below(400));
+                put(o, ",\"pages\":");
+                num(o, self.rng.range(1, 9));
+                put(
+                    o,
+                    "},\"success\":true,\"details\":{\"source\":\"bank_feed\",\"cursor\":\"",
+                );
+                hex(o, self.rng.next(), 16);
+                put(o, "\"}}\n");
+            }
+            // Outbound HTTP client log: the partner's reply under `response`.
+            _ => {
+                put(o, "{\"ts\":\"");
+                self.tm.iso(o);
+                put(
+                    o,
+                    "\",\"level\":\"info\",\"client\":\"partner-api\",\"message\":\"outbound ",
+                );
+                put(o, self.rng.pick(METHODS));
+                put(o, " completed\",\"statusCode\":");
+                num(o, self.http_status());
+                put(o, ",\"correlationId\":\"");
+                self.uuid(o);
+                put(o, "\",\"response\":{\"status\":");
+                num(o, self.http_status());
+                put(o, ",\"message\":\"accepted\",\"id\":");
+                num(o, self.rng.range(1000, 99_999));
+                put(o, "},\"elapsed_ms\":");
+                num(o, self.rng.range(5, 3000));
+                put(o, "}\n");
             }
         }
     }
@@ -1815,10 +1939,11 @@ struct Args {
     files: usize,
     out_dir: Option<PathBuf>,
     self_check: bool,
+    key_rich: bool,
 }
 
 const USAGE: &str = "usage: gencorpus --size 512M (--out FILE | --files N --out-dir DIR) \
-[--seed 42] [--error-rate 0.005] [--decoy-rate 0.2] [--expected FILE.csv] [--self-check]";
+[--seed 42] [--error-rate 0.005] [--decoy-rate 0.2] [--key-rich] [--expected FILE.csv] [--self-check]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -1831,11 +1956,16 @@ fn parse_args() -> Result<Args, String> {
         files: 1,
         out_dir: None,
         self_check: false,
+        key_rich: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--self-check" {
             a.self_check = true;
+            continue;
+        }
+        if flag == "--key-rich" {
+            a.key_rich = true;
             continue;
         }
         if flag == "-h" || flag == "--help" {
@@ -1890,7 +2020,7 @@ fn run(a: &Args) -> Result<(), String> {
         let f = File::create(p).map_err(|e| io_err("create", p, e))?;
         sinks.push(BufWriter::with_capacity(1 << 20, f));
     }
-    let mut gen = Gen::new(a.seed, a.error_rate, a.decoy_rate);
+    let mut gen = Gen::new(a.seed, a.error_rate, a.decoy_rate, a.key_rich);
     let t0 = Instant::now();
     let markers =
         generate(&mut gen, a.size, &mut sinks, a.self_check).map_err(|e| format!("write: {e}"))?;
@@ -1899,7 +2029,7 @@ fn run(a: &Args) -> Result<(), String> {
     let pct = |n: u64| 100.0 * n as f64 / st.lines.max(1) as f64;
     eprintln!(
         "gencorpus: {} bytes in {} file(s), {:.2}s ({:.0} MB/s); {} records, {} lines (avg {:.0} B); \
-         error records {} ({:.3}% of lines incl. {} lines), decoys {} ({:.1}%), crlf records {}; \
+         error records {} ({:.3}% of lines incl. {} lines), decoys {} ({:.1}%), key-rich app lines {} ({:.1}%), crlf records {}; \
          bodies {} ({} errors in {} keys, {} skipped)",
         st.bytes,
         paths.len(),
@@ -1913,6 +2043,8 @@ fn run(a: &Args) -> Result<(), String> {
         st.error_lines,
         st.decoy_records,
         pct(st.decoy_records),
+        st.app_records,
+        pct(st.app_records),
         st.crlf_records,
         gen.tally.bodies,
         gen.tally.errors.values().sum::<u64>(),
@@ -1923,10 +2055,15 @@ fn run(a: &Args) -> Result<(), String> {
         std::fs::write(p, expected_csv(&gen.tally)).map_err(|e| io_err("write", p, e))?;
     }
     if a.self_check {
-        check_totals(&gen.tally, &markers)?;
+        check_totals(&gen.tally, &bodies_marked(&markers, &gen.stats))?;
         eprintln!("gencorpus: self-check ok: expected totals = bodies written = marker counts {markers:?}");
     }
     Ok(())
+}
+
+/// The markers counted in the output less those the key-rich application lines carry.
+fn bodies_marked(markers: &[u64; 5], stats: &Stats) -> [u64; 5] {
+    std::array::from_fn(|v| markers[v] - stats.app_markers[v])
 }
 
 /// The expected file's totals must equal the bodies written, and an independent count of
@@ -1984,9 +2121,13 @@ mod tests {
         files: usize,
         error_rate: f64,
     ) -> (Vec<Vec<u8>>, Gen, [u64; 5]) {
-        let mut gen = Gen::new(seed, error_rate, 0.2);
+        corpus_of(Gen::new(seed, error_rate, 0.2, false), size, files)
+    }
+
+    fn corpus_of(mut gen: Gen, size: u64, files: usize) -> (Vec<Vec<u8>>, Gen, [u64; 5]) {
         let mut sinks = vec![Vec::new(); files];
         let markers = generate(&mut gen, size, &mut sinks, true).unwrap();
+        let markers = bodies_marked(&markers, &gen.stats);
         (sinks, gen, markers)
     }
 
@@ -2007,6 +2148,32 @@ mod tests {
             sum += line.rsplit(',').next().unwrap().parse::<u64>().unwrap();
         }
         assert_eq!(sum, gen.tally.bodies);
+    }
+
+    #[test]
+    fn key_rich_lines_are_no_bodies() {
+        let (out, gen, markers) = corpus_of(Gen::new(7, 0.05, 0.2, true), 4 << 20, 1);
+        check_totals(&gen.tally, &markers).unwrap();
+        // About a third of the ordinary lines (three quarters of all).
+        let share = gen.stats.app_records as f64 / gen.stats.records as f64;
+        assert!((0.2..0.3).contains(&share), "app lines: {share}");
+        let text = String::from_utf8(out.concat()).unwrap();
+        for key in [
+            "correlationId",
+            "service",
+            "version",
+            "message",
+            "details",
+            "success",
+            "exception",
+            "error_code",
+            "error_message",
+            "http_code",
+            "response",
+            "statusCode",
+        ] {
+            assert!(text.contains(&format!("\"{key}\":")), "{key}");
+        }
     }
 
     #[test]

@@ -54,12 +54,25 @@ gen() { # gen SIZE EXPECTED OUTPUT GENERATOR-OUTPUT-FLAGS...: generate unless ca
 gen "$SIZE" "$EXPECTED" "$CORPUS" --out "$CORPUS"
 gen "$SIZE" "$PARTS.expected.csv" "$PARTS/part-07.log" --files 8 --out-dir "$PARTS"
 gen "$SLICE" "$SLICE_EXPECTED" "$SLICE_LOG" --out "$SLICE_LOG"
+# The key-rich corpus: a third of the ordinary lines application logs using the
+# vendors' key names as their own (gencorpus --key-rich).
+RICH=$BENCH_DIR/rich-$SIZE-$KEY.log
+RICH_EXPECTED=$BENCH_DIR/rich-$SIZE-$KEY.expected.csv
+gen "$SIZE" "$RICH_EXPECTED" "$RICH" --key-rich --out "$RICH"
+# A gzip file: one stream, read on one thread (a $GZ_SIZE corpus, gzip -6).
+GZ_SIZE=${GZ_SIZE:-64M}
+GZ_LOG=$BENCH_DIR/corpus-$GZ_SIZE-$KEY.log
+GZ_EXPECTED=$BENCH_DIR/corpus-$GZ_SIZE-$KEY.expected.csv
+gen "$GZ_SIZE" "$GZ_EXPECTED" "$GZ_LOG" --out "$GZ_LOG"
+[ -s "$GZ_LOG.gz" ] || gzip -6 -k -c "$GZ_LOG" >"$GZ_LOG.gz"
 # The corpus stands for archived logs: settled files, which `scan` maps (files
 # written within the last minute are read, see src/input/mapped.rs). A freshly
 # generated corpus is dated back so the first run measures what later ones do;
 # the `--no-mmap` row below measures the read path.
-touch -d '-2 minutes' "$CORPUS" "$PARTS"/part-*.log "$SLICE_LOG"
+touch -d '-2 minutes' "$CORPUS" "$PARTS"/part-*.log "$SLICE_LOG" "$RICH"
 BYTES=$(stat -c %s "$CORPUS")
+RICH_BYTES=$(stat -c %s "$RICH")
+GZ_BYTES=$(stat -c %s "$GZ_LOG")
 SLICE_BYTES=$(stat -c %s "$SLICE_LOG")
 LITS=$BENCH_DIR/literals.txt
 printf '%s\n' error_code error_message statusCode correlationId exception http_code \
@@ -95,6 +108,17 @@ if [ "$HAVE_ES" = 1 ]; then
     "taskset -c 0 $ES scan --threads 1 --no-mmap --format csv $CORPUS"
   bench "errscope --threads 1 --fixed-anchors, taskset -c 0" "$BYTES" \
     "taskset -c 0 $ES scan --threads 1 --fixed-anchors --format csv $CORPUS"
+  bench "errscope --threads 2, one file" "$BYTES" "$ES scan --threads 2 --format csv $CORPUS"
+fi
+bench "key-rich: rg -c -F (8 literals)" "$RICH_BYTES" "rg -c -F -f $LITS $RICH"
+if [ "$HAVE_ES" = 1 ]; then
+  bench "key-rich: errscope --threads 1, taskset -c 0" "$RICH_BYTES" \
+    "taskset -c 0 $ES scan --threads 1 --format csv $RICH"
+  bench "key-rich: errscope --threads 2, one file" "$RICH_BYTES" "$ES scan --threads 2 --format csv $RICH"
+fi
+bench "gz: zcat | rg -c -F ($GZ_SIZE)" "$GZ_BYTES" "zcat $GZ_LOG.gz | rg -c -F -f $LITS"
+if [ "$HAVE_ES" = 1 ]; then
+  bench "gz: errscope ($GZ_SIZE)" "$GZ_BYTES" "$ES scan --format csv $GZ_LOG.gz"
 fi
 bench "rg -c -F, 8 files" "$BYTES" "rg -c -F -f $LITS $PARTS"
 if [ "$HAVE_ES" = 1 ]; then
@@ -152,8 +176,14 @@ if [ "$HAVE_ES" = 1 ]; then
   CHECKS+=("errscope scan: $(check errscope "$OUT/errscope.csv" "$EXPECTED")")
   "$ES" scan --format csv "$PARTS"/part-*.log >"$OUT/errscope-parts.csv"
   CHECKS+=("errscope scan, 8 files: $(check errscope-parts "$OUT/errscope-parts.csv" "$PARTS.expected.csv")")
-  /usr/bin/time -f %M -o "$OUT/rss.txt" "$ES" scan --format csv "$CORPUS" >/dev/null
+  "$ES" scan --format csv "$RICH" >"$OUT/errscope-rich.csv"
+  CHECKS+=("errscope scan, key-rich: $(check errscope-rich "$OUT/errscope-rich.csv" "$RICH_EXPECTED")")
+  "$ES" scan --format csv "$GZ_LOG.gz" >"$OUT/errscope-gz.csv"
+  CHECKS+=("errscope scan, gz: $(check errscope-gz "$OUT/errscope-gz.csv" "$GZ_EXPECTED")")
+  /usr/bin/time -f %M -o "$OUT/rss.txt" "$ES" scan --threads 1 --format csv "$CORPUS" >/dev/null
   RSS_KB=$(tail -n 1 "$OUT/rss.txt")
+  /usr/bin/time -f %M -o "$OUT/rss2.txt" "$ES" scan --threads 2 --events "$CORPUS" >/dev/null
+  RSS2_KB=$(tail -n 1 "$OUT/rss2.txt")
 fi
 bash -c "$JQ_CMD" | awk '{ n = $1; sub(/^ *[0-9]+ /, ""); print $0 "," n }' | to_csv >"$OUT/jq.csv"
 CHECKS+=("rg | jq (bare and prefixed bodies only): $(check jq "$OUT/jq.csv" "$EXPECTED")")
@@ -172,6 +202,8 @@ row_mbps() { # row_mbps NAME: MB/s of that row, 0 when it was not measured
   echo 0
 }
 RG_MBPS=$(row_mbps "rg -c -F (8 literals)")
+RICH_RG_MBPS=$(row_mbps "key-rich: rg -c -F (8 literals)")
+GZ_RG_MBPS=$(row_mbps "gz: zcat | rg -c -F ($GZ_SIZE)")
 ES_MBPS=$(row_mbps "errscope scan")
 {
   echo "# errscope vs peers: $SIZE corpus, seed $SEED"
@@ -180,18 +212,21 @@ ES_MBPS=$(row_mbps "errscope scan")
   echo "- tools: $(rg --version | head -n1), $(jq --version), $(mtail --version 2>&1 | head -n1 | cut -d' ' -f1-3), $(hyperfine --version)"
   echo "- corpus: $CORPUS, $BYTES bytes; $(sed 's/^gencorpus: //' "$EXPECTED.stats" | head -n1)"
   echo "- hyperfine --warmup 1 --runs $RUNS, median. MB/s = 10^6 bytes/s of the input the tool read;"
-  echo "  'x rg' and 'x errscope' = reference MB/s / tool MB/s (above 1: slower than the reference)"
+  echo "  'x rg' and 'x errscope' = reference MB/s / tool MB/s (above 1: slower than the reference);"
+  echo "  key-rich rows are against rg on the key-rich corpus ($RICH), gz rows against zcat | rg"
   echo
   echo "| tool | median s | MB/s | x rg -c -F | x errscope |"
   echo "|---|---:|---:|---:|---:|"
   for r in "${ROWS[@]}"; do
     IFS=$'\t' read -r name bytes med _ <<<"$r"
-    awk -v n="${name//|/\\|}" -v s="$med" -v m="$(mbps "$bytes" "$med")" -v rg="$RG_MBPS" -v es="$ES_MBPS" 'BEGIN {
+    ref=$RG_MBPS
+    case $name in key-rich:*) ref=$RICH_RG_MBPS ;; gz:*) ref=$GZ_RG_MBPS ;; esac
+    awk -v n="${name//|/\\|}" -v s="$med" -v m="$(mbps "$bytes" "$med")" -v rg="$ref" -v es="$ES_MBPS" 'BEGIN {
       printf "| %s | %.3f | %s | %.3g | %s |\n", n, s, m, rg / m, (es > 0 ? sprintf("%.3g", es / m) : "n/a") }'
   done
   echo
   if [ "$HAVE_ES" = 1 ]; then
-    echo "Peak RSS of \`errscope scan --format csv\` on the corpus: $((RSS_KB / 1024)) MiB ($RSS_KB KiB)."
+    echo "Peak RSS on the corpus: \`--threads 1 --format csv\` $((RSS_KB / 1024)) MiB ($RSS_KB KiB), \`--threads 2 --events\` $((RSS2_KB / 1024)) MiB ($RSS2_KB KiB)."
   else
     echo "**errscope was not measured**: $ES is missing or \`errscope scan --format csv\` did not print its CSV ($OUT/probe.csv)."
   fi

@@ -5,8 +5,10 @@
 mod common;
 
 use common::{escape, python_repr};
+use errscope::extract::chunk;
+use errscope::extract::line::decode_line;
 use errscope::extract::scanner::{Engine, Event, EventSink, Scanner, DEFAULT_MAX_LINE};
-use errscope::vendors::{SkipReason, VendorSet};
+use errscope::vendors::{Decision, SkipReason, VendorSet};
 use proptest::prelude::*;
 
 #[derive(Default)]
@@ -97,8 +99,214 @@ fn scan_in_chunks(input: &[u8], cuts: &[usize]) -> Collect {
     sink
 }
 
+/// The keys of the vendors' shapes, and a few others.
+const KEYS: [&str; 18] = [
+    "status",
+    "message",
+    "response",
+    "version",
+    "exception",
+    "error_code",
+    "error_message",
+    "details",
+    "error",
+    "http_code",
+    "success",
+    "statusCode",
+    "service",
+    "correlationId",
+    "code",
+    "level",
+    "http",
+    "en",
+];
+
+/// A JSON value built from the shapes' keys: objects nested three deep,
+/// with values of every kind, some of them a vendor body, most near misses
+/// (a key missing, or in another object, or holding the wrong kind).
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{json, Value};
+    let leaf = prop_oneof![
+        any::<i16>().prop_map(|n| json!(n)),
+        prop_oneof![Just("409"), Just("PublicApi"), Just("m"), Just("E: x")].prop_map(|s| json!(s)),
+        any::<bool>().prop_map(|b| json!(b)),
+        Just(Value::Null),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec((0..KEYS.len(), inner.clone()), 0..6).prop_map(|members| {
+                Value::Object(
+                    members
+                        .into_iter()
+                        .map(|(key, value)| (KEYS[key].to_string(), value))
+                        .collect(),
+                )
+            }),
+            prop::collection::vec(inner, 0..3).prop_map(Value::Array),
+        ]
+    })
+}
+
+/// A line holding such a value as a log line would: bare, after text,
+/// escaped in a string, as a Python repr.
+fn value_line() -> impl Strategy<Value = String> {
+    (json_value(), 0usize..BODIES.len(), 0usize..4, 0usize..4).prop_map(
+        |(mut value, body, place, wrapper)| {
+            // Often a body's members, some moved into a child object.
+            if let Some(object) = value.as_object_mut() {
+                let body: serde_json::Value = serde_json::from_str(BODIES[body].0).unwrap();
+                for (at, (key, member)) in body.as_object().unwrap().iter().enumerate() {
+                    match (place + at) % 4 {
+                        0 => {}
+                        1 => {
+                            let child = object
+                                .entry("http")
+                                .or_insert_with(|| serde_json::json!({}));
+                            if let Some(child) = child.as_object_mut() {
+                                child.insert(key.clone(), member.clone());
+                            }
+                        }
+                        _ => {
+                            object.insert(key.clone(), member.clone());
+                        }
+                    }
+                }
+            }
+            let text = value.to_string();
+            match wrapper {
+                0 => text,
+                1 => format!("2026-11-20 10:15:02 ERROR x {text} took 3ms"),
+                2 => format!(r#"{{"level":"error","body":"{}"}}"#, escape(&text)),
+                _ => format!("ERROR py: {}", python_repr(&value)),
+            }
+        },
+    )
+}
+
+/// A body wrapped as [`wrap`] does, or in a Docker line split in two parts.
+fn record(body: usize, wrapper: usize) -> String {
+    let (text, _) = BODIES[body];
+    if wrapper < 9 {
+        return wrap(text, wrapper);
+    }
+    let line = format!("2026-11-20T10:15:02Z ERROR x {text}");
+    let cut = line.len() / 2;
+    let part = |log: &str| {
+        serde_json::json!({"log": log, "stream": "stderr", "time": "2026-11-20T10:15:02.1Z"})
+            .to_string()
+    };
+    format!(
+        "{}\n{}",
+        part(&line[..cut]),
+        part(&format!("{}\n", &line[cut..]))
+    )
+}
+
+/// What a scan tells, as (vendor, code, line, offset) and skips.
+#[derive(Default, Debug, PartialEq)]
+struct Told {
+    errors: Vec<(usize, String, u64, u64)>,
+    skipped: Vec<(Option<usize>, SkipReason)>,
+    /// Added to the line numbers told (the lines of the chunks before).
+    lines_before: u64,
+}
+
+impl EventSink for Told {
+    fn error(&mut self, event: &Event<'_>) -> std::io::Result<bool> {
+        self.errors.push((
+            event.error.vendor,
+            event.error.code.clone(),
+            event.line + self.lines_before,
+            event.offset,
+        ));
+        Ok(true)
+    }
+    fn skipped(&mut self, vendor: Option<usize>, reason: SkipReason) {
+        self.skipped.push((vendor, reason));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// A stream cut into chunks at any points (moved to where a chunk may
+    /// begin), each chunk scanned on its own, tells what the whole scan
+    /// does: the same errors with the same line numbers and offsets, the
+    /// same skips, the same lines.
+    #[test]
+    fn chunks_scanned_apart_tell_what_the_whole_does(
+        records in prop::collection::vec((0usize..BODIES.len(), 0usize..10), 1..8),
+        noise in prop::collection::vec(prop::collection::vec(noise_line(), 0..4), 8),
+        cuts in prop::collection::vec(any::<usize>(), 0..6),
+        unterminated in any::<bool>(),
+    ) {
+        let mut input = String::new();
+        for (at, (body, wrapper)) in records.iter().enumerate() {
+            for line in &noise[at % noise.len()] {
+                input.push_str(line);
+                input.push('\n');
+            }
+            input.push_str(&record(*body, *wrapper));
+            input.push('\n');
+        }
+        if unterminated {
+            input.push_str("tail without newline");
+        }
+        let data = input.as_bytes();
+        let engine = Engine::new(VendorSet::builtin().unwrap(), DEFAULT_MAX_LINE).unwrap();
+        let mut whole = Told::default();
+        let mut scanner = Scanner::new(&engine);
+        scanner.scan_slice(data, &mut whole, &mut |_| {}).unwrap();
+        let whole_lines = scanner.stats().lines;
+
+        // Where a chunk may begin, and (odd cuts) any line start at all: a
+        // record running across the cut is still told once.
+        let mut starts: Vec<usize> = cuts
+            .iter()
+            .filter_map(|cut| {
+                let at = cut % (data.len() + 1);
+                if cut % 2 == 0 {
+                    chunk::start_at(data, at, data.len())
+                } else {
+                    data[at..].iter().position(|&b| b == b'\n').map(|nl| at + nl + 1)
+                }
+            })
+            .collect();
+        starts.push(0);
+        starts.sort_unstable();
+        starts.dedup();
+        let mut chunked = Told::default();
+        for (at, &start) in starts.iter().enumerate() {
+            let end = starts.get(at + 1).copied().unwrap_or(data.len());
+            let mut scanner = Scanner::new(&engine);
+            let lines = scanner.scan_chunk(data, start, end, &mut chunked, &mut |_| {}).unwrap();
+            chunked.lines_before += lines;
+        }
+        prop_assert_eq!(&chunked.errors, &whole.errors, "chunks at {:?}:\n{}", starts, input);
+        prop_assert_eq!(&chunked.skipped, &whole.skipped);
+        prop_assert_eq!(chunked.lines_before, whole_lines);
+    }
+
+    /// The pre-filter turns away only lines that hold no body: scanning
+    /// the lines counts what decoding each of them does.
+    #[test]
+    fn the_prefilter_passes_every_line_a_body_is_on(
+        lines in prop::collection::vec(value_line(), 1..12),
+        cuts in prop::collection::vec(any::<usize>(), 0..4),
+    ) {
+        let set = VendorSet::builtin().unwrap();
+        let mut want = Vec::new();
+        for line in &lines {
+            for decision in decode_line(line.as_bytes(), &set, 2026).decisions {
+                if let Decision::Error(error) = decision {
+                    want.push((error.vendor.to_string(), error.code));
+                }
+            }
+        }
+        let input = lines.join("\n");
+        let found = scan_in_chunks(input.as_bytes(), &cuts);
+        prop_assert_eq!(found.codes, want, "input:\n{}", input);
+    }
 
     #[test]
     fn a_wrapped_body_amid_noise_counts_once(

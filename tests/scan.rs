@@ -707,6 +707,55 @@ fn docker_lines_split_at_16k_are_joined() {
     assert_eq!(parse_counts(&stdout(&out)), want);
 }
 
+/// One large file is cut into chunks scanned side by side; whatever the
+/// thread count, the output is the same to the byte: counts, JSON, the
+/// events in order with their line numbers.
+#[test]
+fn one_large_file_on_all_cores_says_what_one_thread_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = plain_samples();
+    let repeats = (66 << 20) / one.len() + 1;
+    let big = write(dir.path(), "big.log", one.repeat(repeats));
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let run = |args: &[&str]| {
+        let output = errscope()
+            .env("ERRSCOPE_LOG", "debug")
+            .arg("scan")
+            .args(args)
+            .arg(&big)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        (stdout(&output), stderr(&output))
+    };
+    for format in [
+        &["--format", "csv"][..],
+        &["--format", "json"],
+        &["--events"],
+    ] {
+        let (alone, alone_log) = run(&[&["--threads", "1"], format].concat());
+        assert!(!alone_log.contains("chunks"), "{alone_log}");
+        // Chunks are 32 MiB at least: two of them, at two threads or more.
+        for threads in ["2", "3"] {
+            let (split, log) = run(&[&["--threads", threads], format].concat());
+            assert!(log.contains("cut into 2 chunks"), "{log}");
+            assert_eq!(split, alone, "{format:?} with {threads} threads");
+        }
+    }
+    let per_copy = scan_counts(&[&write(dir.path(), "once.log", &one)]);
+    let all = scan_counts(&[&big]);
+    assert_eq!(all.len(), per_copy.len());
+    for (key, count) in per_copy {
+        assert_eq!(all[&key], count * repeats as u64, "{key:?}");
+    }
+}
+
 /// The samples of the formats platforms write (CRI with partial lines, a
 /// journal export, an ANSI console) and the multi-line one put every error
 /// on a day (their goldens, checked by `tests/golden.rs`, say which).

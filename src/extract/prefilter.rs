@@ -5,8 +5,8 @@
 
 use aho_corasick::packed::{self, Searcher as Teddy};
 use aho_corasick::{AhoCorasick, Input, MatchKind, Span};
-use memchr::memmem::Finder;
 
+use super::shapes::{InObject, ShapeKeys};
 use crate::vendors::json::same_bytes;
 use crate::vendors::{ValueKind, VendorSet};
 
@@ -30,8 +30,8 @@ pub struct Prefilter {
     anchor_literals: Vec<Vec<u8>>,
     /// Pattern index → the keys it may be the tail of.
     anchor_keys: Vec<Vec<AnchorKey>>,
-    /// Per vendor: every key of its shape but the one searched for.
-    other_keys: Vec<Vec<Finder<'static>>>,
+    /// Every key of every shape, for checking a line's hits.
+    shapes: ShapeKeys,
     /// Per vendor: the key searched for.
     chosen: Vec<String>,
 }
@@ -137,30 +137,13 @@ impl Prefilter {
             .builder()
             .extend(&anchor_literals)
             .build();
-        let other_keys = list
-            .iter()
-            .zip(&chosen)
-            .map(|(vendor, anchor)| {
-                // Longest first: long keys are the rare ones, so most
-                // lines are rejected by the first search. The anchor key
-                // itself is known to be there.
-                let mut keys: Vec<&String> = vendor
-                    .required_keys
-                    .iter()
-                    .filter(|k| *k != anchor)
-                    .collect();
-                keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
-                keys.into_iter()
-                    .map(|key| Finder::new(key.as_bytes()).into_owned())
-                    .collect()
-            })
-            .collect();
+        let shapes = ShapeKeys::new(vendors);
         Ok(Prefilter {
             teddy,
             anchors,
             anchor_literals,
             anchor_keys,
-            other_keys,
+            shapes,
             chosen,
         })
     }
@@ -221,22 +204,49 @@ impl Prefilter {
         }
     }
 
-    /// The vendors all of whose shape keys are on `line`, given the vendors
-    /// whose anchors were seen on it.
-    #[inline]
-    pub fn verify(&self, line: &[u8], mut anchored: u64) -> u64 {
-        let mut verified = 0;
-        while anchored != 0 {
-            let vendor = anchored.trailing_zeros() as usize;
-            anchored &= anchored - 1;
-            if self.other_keys[vendor]
-                .iter()
-                .all(|key| key.find(line).is_some())
-            {
-                verified |= 1 << vendor;
+    /// The vendors a body of which the line `buf[line_start..line_end]` may
+    /// hold, given `first`, the first hit on it. Each hit on the line in
+    /// turn, until one holds: its vendors' keys must all be on the line
+    /// ([`ShapeKeys::on_line`], once per vendor), and their top-level keys
+    /// in the object around the hit ([`ShapeKeys::in_object`], one pass
+    /// over it). The vendors of hits whose object cannot be read there are
+    /// taken on the line's word.
+    pub fn verify_line(&self, buf: &[u8], line_start: usize, line_end: usize, first: Hit) -> u64 {
+        let line = &buf[line_start..line_end];
+        // Vendors whose keys the line was searched for, and those it holds.
+        let (mut searched, mut possible) = (0, 0);
+        let mut unsure = 0;
+        let mut hit = first;
+        loop {
+            let new = hit.vendors & !searched;
+            if new != 0 {
+                possible |= self.shapes.on_line(line, new);
+                searched |= new;
+            }
+            let vendors = hit.vendors & possible;
+            if vendors != 0 {
+                let key = (hit.key_start, hit.end);
+                match self
+                    .shapes
+                    .in_object(buf, line_start, line_end, key.0, key.1, vendors)
+                {
+                    InObject::Holds(0) => {}
+                    InObject::Holds(holds) => return holds,
+                    InObject::Unsure(vendors) => unsure |= vendors,
+                }
+            }
+            match self.find(buf, hit.start + 1, line_end) {
+                Some(next) => hit = next,
+                None => return unsure,
             }
         }
-        verified
+    }
+
+    /// The vendors all of whose shape keys are on `line`, given the vendors
+    /// whose anchors were seen on it.
+    /// (Each written as a key whose value can be what the shape wants.)
+    pub fn verify(&self, line: &[u8], anchored: u64) -> u64 {
+        self.shapes.on_line(line, anchored)
     }
 }
 
@@ -253,6 +263,14 @@ impl AnchorKey {
             && value.admits(self.value, begin >= 2 && haystack[begin - 2] == b'\\');
         fits.then_some(begin)
     }
+}
+
+/// Whether `haystack[start..end]` is written as a key is: opened by a
+/// quote and closed by one; if so, whether the key is escaped (`\"key\"`).
+#[inline]
+pub(super) fn written_as_key(haystack: &[u8], start: usize, end: usize) -> Option<bool> {
+    let opened = start > 0 && matches!(haystack[start - 1], b'"' | b'\'');
+    (opened && closes_key(haystack, end)).then(|| start >= 2 && haystack[start - 2] == b'\\')
 }
 
 /// Whether the literal ending at `end` is closed as a key is: by a quote,
@@ -334,7 +352,7 @@ fn cheapest_anchors<'v>(vendors: &'v VendorSet, sample: &[u8]) -> Vec<&'v str> {
 /// What follows a quoted key: the first byte of its value, as far as the
 /// searched range shows it.
 #[derive(Debug, Clone, Copy)]
-enum ValueStart {
+pub(super) enum ValueStart {
     /// No `:` after the closing quote: a value or text, not a key.
     NotAKey,
     /// The range ends first, or an escape (`\n` of a pretty body inside a
@@ -348,7 +366,7 @@ impl ValueStart {
     /// inside an escaped string (`\"key\"`), a bare `"` is the end of that
     /// string, so the rest may follow in the next part of a split line
     /// (Docker's 16 KiB split): only a visible value can rule it out.
-    fn admits(self, kind: ValueKind, escaped_key: bool) -> bool {
+    pub(super) fn admits(self, kind: ValueKind, escaped_key: bool) -> bool {
         let first = match self {
             ValueStart::NotAKey => return escaped_key,
             ValueStart::First(b'"') if escaped_key => return true,
@@ -372,7 +390,7 @@ impl ValueStart {
 /// and blanks (newlines too: a pretty-printed value may start on the next
 /// line) to the value's first byte.
 #[inline]
-fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueStart {
+pub(super) fn value_start(haystack: &[u8], key_end: usize, to: usize) -> ValueStart {
     let text = &haystack[key_end..to.min(haystack.len())];
     let mut i = 0;
     while i < text.len() && matches!(text[i], b'"' | b'\'' | b'\\') {

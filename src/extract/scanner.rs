@@ -138,6 +138,10 @@ pub struct Scanner<'e> {
     taken: BTreeSet<u64>,
     /// Set when the sink ended the search; nothing more is processed.
     halt: Option<Halt>,
+    /// Stream offset where this scanner's chunk ends: what is found at or
+    /// past it is another chunk's, and is looked at only to finish what
+    /// began before it (see [`Self::scan_chunk`]).
+    limit: u64,
 }
 
 impl<'e> Scanner<'e> {
@@ -163,6 +167,7 @@ impl<'e> Scanner<'e> {
             layout: Layout::Unknown,
             taken: BTreeSet::new(),
             halt: None,
+            limit: u64::MAX,
         }
     }
 
@@ -181,6 +186,7 @@ impl<'e> Scanner<'e> {
         self.layout = Layout::Unknown;
         self.taken.clear();
         self.halt = None;
+        self.limit = u64::MAX;
     }
 
     /// Whether the sink stopped the search (`Ok(false)` from
@@ -323,6 +329,71 @@ impl<'e> Scanner<'e> {
         self.halted()
     }
 
+    /// Scans `data[start..end]`, one chunk of a stream held whole in
+    /// memory, so that the chunks of a stream scanned one by one tell what
+    /// [`Self::scan_slice`] tells of all of it: each line and record is told
+    /// by the chunk where it starts. `start` is a line start where a chunk
+    /// may begin ([`super::chunk::start_at`]); the scanner begins there as
+    /// if the stream did, so nothing is assembled from before it, and reads
+    /// on past `end` as far as a record begun before `end` can reach,
+    /// telling nothing of what begins there. Events carry stream offsets
+    /// and line numbers counted from `start`. Returns the chunk's lines.
+    pub fn scan_chunk(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        sink: &mut dyn EventSink,
+        done_before: &mut dyn FnMut(usize),
+    ) -> io::Result<u64> {
+        const STEP: usize = 4 * 1024 * 1024;
+        let end = end.min(data.len());
+        let reach = end
+            .saturating_add(super::chunk::reach_past(self.engine.max_line))
+            .min(data.len());
+        self.reset(start as u64, 0);
+        self.limit = end as u64;
+        let mut seen = start.min(reach);
+        loop {
+            seen = (seen + STEP).min(reach);
+            let from = self.slide_window(seen);
+            let window = &data[from..seen];
+            self.process(window, false, sink);
+            if self.skip_long_line(window, sink) {
+                self.pos = self.end;
+            }
+            done_before(from.saturating_sub(LOOK_BEHIND));
+            if self.stopped() {
+                return self.halted().map(|()| 0);
+            }
+            if seen == reach {
+                break;
+            }
+        }
+        let at_eof = seen == data.len();
+        let from = self.slide_window(seen);
+        self.process(&data[from..seen], at_eof, sink);
+        if at_eof {
+            self.end_long_line();
+        }
+        self.halted()?;
+        // What was counted past the chunk's end is the next chunk's.
+        let consumed = self.consumed_offset() as usize;
+        let mut lines = self.lines;
+        if self.engine.count_lines {
+            let count = |bytes: &[u8]| bytecount::count(bytes, b'\n') as u64;
+            if consumed >= end {
+                lines -= count(&data[end..consumed]);
+            } else {
+                lines += count(&data[consumed..end]);
+            }
+        }
+        if at_eof && end < data.len() && data.last() != Some(&b'\n') {
+            lines = lines.saturating_sub(1);
+        }
+        Ok(lines)
+    }
+
     /// Places the window over a stream held whole in memory: it ends at
     /// `seen` and keeps the look-behind a read buffer would keep before the
     /// consumed offset. Returns where it starts.
@@ -382,6 +453,21 @@ impl<'e> Scanner<'e> {
         self.end = 0;
     }
 
+    /// Where what is found at `buf[at]` is told: `sink`, or nowhere when it
+    /// is past the chunk's end.
+    fn out<'s>(
+        &self,
+        at: usize,
+        sink: &'s mut dyn EventSink,
+        muted: &'s mut Muted,
+    ) -> &'s mut dyn EventSink {
+        if self.base + at as u64 >= self.limit {
+            muted
+        } else {
+            sink
+        }
+    }
+
     /// When the unfinished line in `buf[self.pos..self.end]` is already
     /// over the cap, counts it as skipped and starts dropping it up to its
     /// newline. Returns whether it did.
@@ -390,7 +476,8 @@ impl<'e> Scanner<'e> {
         if pending.len() <= self.engine.max_line || memchr(b'\n', pending).is_some() {
             return false;
         }
-        sink.skipped(None, SkipReason::LineTooLong);
+        self.out(self.pos, sink, &mut Muted)
+            .skipped(None, SkipReason::LineTooLong);
         self.skipping_long_line = true;
         true
     }
@@ -441,6 +528,7 @@ impl<'e> Scanner<'e> {
             self.layout =
                 Layout::of_first_line(&first[..memchr(b'\n', first).unwrap_or(first.len())]);
         }
+        let mut muted = Muted;
         let mut from = self.pos;
         // Lines before `counted_to` are in `self.lines`.
         let mut counted_to = self.pos;
@@ -465,7 +553,8 @@ impl<'e> Scanner<'e> {
                     Some(at) if at < data_end && hit.is_none_or(|hit| at <= hit.start) => {
                         self.lines += newlines(&buf[counted_to..at]);
                         counted_to = at;
-                        match self.special_line(buf, at, data_end, at_eof, sink) {
+                        let out = self.out(at, sink, &mut muted);
+                        match self.special_line(buf, at, data_end, at_eof, out) {
                             Ok(Some(next)) => from = next,
                             Ok(None) => {
                                 self.pos = at;
@@ -498,20 +587,16 @@ impl<'e> Scanner<'e> {
                         let line_no = self.lines + 1 - before;
                         self.candidate_lines += 1;
                         let outcome = decode_record(&text, &engine.vendors, engine.default_year);
+                        let out = self.out(start, sink, &mut muted);
                         if let Some(decisions) = nonempty(outcome.decisions) {
-                            let delivered = deliver(
-                                decisions,
-                                outcome.time,
-                                line_no,
-                                self.base + start as u64,
-                                sink,
-                            );
+                            let offset = self.base + start as u64;
+                            let delivered = deliver(decisions, outcome.time, line_no, offset, out);
                             if let Err(halt) = delivered {
                                 return self.halt_at(halt, data_end);
                             }
                             self.raise_record_floor(self.base + end as u64);
                         } else if let Some(reason) = outcome.broken {
-                            sink.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
+                            out.skipped(Some(hit.vendors.trailing_zeros() as usize), reason);
                         }
                         self.lines += newlines(&buf[line_start..end]);
                         counted_to = end;
@@ -528,22 +613,11 @@ impl<'e> Scanner<'e> {
                 }
             }
             let line = &buf[line_start..line_end];
-            let mut verified = engine.prefilter.verify(line, hit.vendors);
-            if verified == 0 {
-                // Another vendor's anchor later on the line may still hold.
-                let mut others = 0;
-                let mut next = hit.end;
-                while let Some(more) = engine.prefilter.find(buf, next, line_end) {
-                    others |= more.vendors & !hit.vendors;
-                    next = more.end;
-                }
-                if others != 0 {
-                    verified = engine.prefilter.verify(line, others);
-                }
-            }
+            let verified = engine.prefilter.verify_line(buf, line_start, line_end, hit);
             let mut resume = line_end + 1;
             if line.len() > engine.max_line {
-                sink.skipped(None, SkipReason::LineTooLong);
+                self.out(line_start, sink, &mut muted)
+                    .skipped(None, SkipReason::LineTooLong);
             } else if verified != 0 {
                 self.candidate_lines += 1;
                 let line_no = self.lines + 1;
@@ -554,7 +628,8 @@ impl<'e> Scanner<'e> {
                         .then(|| self.header_time(buf, line_start))
                         .flatten()
                 };
-                match emit(outcome, header, verified, line_no, offset, sink) {
+                let out = self.out(line_start, sink, &mut muted);
+                match emit(outcome, header, verified, line_no, offset, out) {
                     Ok(true) => self.raise_record_floor(self.base + line_end as u64),
                     Ok(false) => {}
                     Err(halt) => return self.halt_at(halt, data_end),
@@ -579,7 +654,8 @@ impl<'e> Scanner<'e> {
                         let outcome = decode_record(record, &engine.vendors, engine.default_year);
                         if !outcome.decisions.is_empty() {
                             let time = outcome.time.or_else(|| self.header_time(buf, start));
-                            let delivered = deliver(outcome.decisions, time, line_no, offset, sink);
+                            let out = self.out(start, sink, &mut muted);
+                            let delivered = deliver(outcome.decisions, time, line_no, offset, out);
                             if let Err(halt) = delivered {
                                 return self.halt_at(halt, data_end);
                             }
@@ -601,7 +677,8 @@ impl<'e> Scanner<'e> {
                         if self.last_broken_record != Some(at) {
                             self.last_broken_record = Some(at);
                             let vendor = hit.vendors.trailing_zeros() as usize;
-                            sink.skipped(Some(vendor), SkipReason::Truncated);
+                            self.out(start, sink, &mut muted)
+                                .skipped(Some(vendor), SkipReason::Truncated);
                         }
                     }
                     Record::None | Record::Joined { .. } => {}
@@ -784,6 +861,16 @@ impl<'e> Scanner<'e> {
             None => Record::NeedMore { start: open_line },
         }
     }
+}
+
+/// Where what lies past a chunk's end goes: nowhere.
+struct Muted;
+
+impl EventSink for Muted {
+    fn error(&mut self, _event: &Event<'_>) -> io::Result<bool> {
+        Ok(true)
+    }
+    fn skipped(&mut self, _vendor: Option<usize>, _reason: SkipReason) {}
 }
 
 enum Record {

@@ -419,6 +419,20 @@ impl Vendor {
         keys
     }
 
+    /// The keys a body of this shape holds at its top level (each shape
+    /// path's first key), each once.
+    pub fn top_level_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for (path, _) in &self.shape {
+            if let Some(first) = path.first() {
+                if !keys.contains(&first.as_str()) {
+                    keys.push(first);
+                }
+            }
+        }
+        keys
+    }
+
     fn matches(&self, obj: &Fields<'_, '_>) -> bool {
         self.shape
             .iter()

@@ -1,0 +1,269 @@
+//! Telling, before any JSON is parsed, whether a candidate line can hold a
+//! body of a vendor, in two steps that allocate nothing:
+//! - [`ShapeKeys::on_line`]: every key of the shape must be on the line,
+//!   written as a key (opened and closed by quotes, followed by `:`) whose
+//!   value can be what the shape wants; a vendor some key of which is
+//!   missing is out.
+//! - [`ShapeKeys::in_object`]: the keys of a shape's top level must be
+//!   members of the one object around the hit (read by [`super::members`]),
+//!   not spread over a log line's nested objects.
+
+use memchr::memmem::Finder;
+
+use super::members;
+use super::prefilter::{value_start, written_as_key, ValueStart, MAX_VENDORS};
+use crate::vendors::json::same_bytes;
+use crate::vendors::{ValueKind, VendorSet};
+
+/// Top-level keys checked per vendor at most (a bit each); later ones are
+/// not checked.
+const MAX_KEYS: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct ShapeKeys {
+    /// Per vendor: every key of its shape, the longest (the rarest) first,
+    /// with the value it holds.
+    keys: Vec<Vec<(Finder<'static>, ValueKind)>>,
+    /// Per vendor: the keys of its body's top level, with their values.
+    top: Vec<Vec<(Box<[u8]>, ValueKind)>>,
+}
+
+/// What the object around a hit says of its vendors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InObject {
+    /// These of the hit's vendors (maybe none) can have a body there.
+    Holds(u64),
+    /// The object could not be read whole, or these vendors' shapes do not
+    /// have the hit's key at their top level: the line must tell.
+    Unsure(u64),
+}
+
+impl ShapeKeys {
+    pub fn new(vendors: &VendorSet) -> ShapeKeys {
+        let keys = vendors
+            .vendors()
+            .iter()
+            .map(|vendor| {
+                let mut keys: Vec<&String> = vendor.required_keys.iter().collect();
+                keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+                keys.into_iter()
+                    .map(|key| {
+                        let finder = Finder::new(key.as_bytes()).into_owned();
+                        (finder, vendor.key_value(key))
+                    })
+                    .collect()
+            })
+            .collect();
+        let top = vendors
+            .vendors()
+            .iter()
+            .map(|vendor| {
+                vendor
+                    .top_level_keys()
+                    .into_iter()
+                    .map(|key| (key.as_bytes().into(), vendor.key_value(key)))
+                    .collect()
+            })
+            .collect();
+        ShapeKeys { keys, top }
+    }
+
+    /// Of `wanted`, the vendors every key of whose shape is on `line`,
+    /// written as a key whose value can be what the shape wants.
+    pub fn on_line(&self, line: &[u8], mut wanted: u64) -> u64 {
+        let mut complete = 0;
+        while wanted != 0 {
+            let vendor = wanted.trailing_zeros() as usize;
+            wanted &= wanted - 1;
+            let all_there = self.keys[vendor].iter().all(|(finder, value)| {
+                let len = finder.needle().len();
+                finder.find_iter(line).any(|start| {
+                    written_as_key(line, start, start + len).is_some_and(|escaped| {
+                        value_start(line, start + len, line.len()).admits(*value, escaped)
+                    })
+                })
+            });
+            if all_there {
+                complete |= 1 << vendor;
+            }
+        }
+        complete
+    }
+
+    /// Of `vendors`, those whose top-level keys are all members of the
+    /// object around the key at `text[key_start..key_end]`, each with a
+    /// value the shape can want. Exact for a key of plain JSON in an object
+    /// that is whole in `text[from..to]`: a body elsewhere on the line has
+    /// keys of its own to be found by.
+    pub fn in_object(
+        &self,
+        text: &[u8],
+        from: usize,
+        to: usize,
+        key_start: usize,
+        key_end: usize,
+        vendors: u64,
+    ) -> InObject {
+        let quote = key_start.wrapping_sub(1);
+        let plain =
+            key_start > from && text[quote] == b'"' && (quote == from || text[quote - 1] != b'\\');
+        if !plain {
+            return InObject::Unsure(vendors);
+        }
+        let key = &text[key_start..key_end];
+        // Only a key of a shape's top level says where that body is.
+        let mut asked = 0u64;
+        let mut unsure = 0u64;
+        let mut rest = vendors;
+        while rest != 0 {
+            let vendor = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if self.top[vendor]
+                .iter()
+                .any(|(name, _)| same_bytes(name, key))
+            {
+                asked |= 1 << vendor;
+            } else {
+                unsure |= 1 << vendor;
+            }
+        }
+        let mut found = [0u64; MAX_VENDORS];
+        let mut holds = 0u64;
+        if asked != 0 {
+            let read = members::around(text, from, quote, to, |name, first| {
+                let mut rest = asked & !holds;
+                while rest != 0 {
+                    let vendor = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    let top = &self.top[vendor];
+                    for (index, (wanted, value)) in top.iter().take(MAX_KEYS).enumerate() {
+                        if same_bytes(wanted, name)
+                            && ValueStart::First(first).admits(*value, false)
+                        {
+                            found[vendor] |= 1 << index;
+                        }
+                    }
+                    let all = u64::MAX >> (64 - top.len().clamp(1, MAX_KEYS));
+                    if found[vendor] & all == all {
+                        holds |= 1 << vendor;
+                    }
+                }
+                // Once every vendor asked about holds, the rest is moot.
+                holds != asked
+            });
+            if !read {
+                return InObject::Unsure(vendors);
+            }
+        }
+        if holds == 0 && unsure != 0 {
+            InObject::Unsure(unsure)
+        } else {
+            InObject::Holds(holds)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> (VendorSet, ShapeKeys) {
+        let set = VendorSet::builtin().unwrap();
+        let keys = ShapeKeys::new(&set);
+        (set, keys)
+    }
+
+    #[test]
+    fn every_key_must_be_on_the_line_as_a_key() {
+        let (set, keys) = keys();
+        let all = (1u64 << set.vendors().len()) - 1;
+        let ocrolus = 1 << set.index_of("ocrolus").unwrap();
+        let codat = 1 << set.index_of("codat").unwrap();
+        let on = |line: &str| keys.on_line(line.as_bytes(), all);
+        assert_eq!(
+            on(r#"x {"status":400,"message":"m","code":1,"response":null}"#),
+            ocrolus
+        );
+        assert_eq!(
+            on(r#"{'status': 400, 'message': 'm', 'response': None}"#),
+            ocrolus
+        );
+        assert_eq!(
+            on(r#""{\"status\":400,\"message\":\"m\",\"response\":null}""#),
+            ocrolus
+        );
+        // `status` only inside `statusCode`, in text, or holding text.
+        assert_eq!(on(r#"{"statusCode":400,"message":"m","response":1}"#), 0);
+        assert_eq!(on(r#"status 400 {"message":"m","response":1}"#), 0);
+        assert_eq!(on(r#"{"status":"ok","message":"m","response":1}"#), 0);
+        // Keys in several objects pass here; the object check tells.
+        assert_eq!(
+            on(r#"{"service":"s","correlationId":"c","http":{"statusCode":200}}"#),
+            codat
+        );
+        assert_eq!(
+            keys.on_line(br#"{"status":400,"message":"m","response":1}"#, codat),
+            0
+        );
+    }
+
+    #[test]
+    fn top_level_keys_must_share_the_object_around_the_hit() {
+        let (set, keys) = keys();
+        let codat = 1 << set.index_of("codat").unwrap();
+        let ocrolus = 1 << set.index_of("ocrolus").unwrap();
+        let check = |line: &str, key: &str, vendors: u64| {
+            let start = line.find(&format!("\"{key}\"")).unwrap() + 1;
+            keys.in_object(
+                line.as_bytes(),
+                0,
+                line.len(),
+                start,
+                start + key.len(),
+                vendors,
+            )
+        };
+        let nested = r#"{"service":"s","correlationId":"c","http":{"statusCode":200}}"#;
+        assert_eq!(check(nested, "statusCode", codat), InObject::Holds(0));
+        assert_eq!(check(nested, "service", codat), InObject::Holds(0));
+        let body = r#"{"level":"e","vendor":{"statusCode":402,"service":"P","correlationId":"0"}}"#;
+        assert_eq!(check(body, "statusCode", codat), InObject::Holds(codat));
+        // `service` is no key of Ocrolus' shape: what holds decides; where
+        // nothing does, the line must tell for Ocrolus.
+        assert_eq!(
+            check(body, "service", codat | ocrolus),
+            InObject::Holds(codat)
+        );
+        assert_eq!(
+            check(nested, "service", codat | ocrolus),
+            InObject::Unsure(ocrolus)
+        );
+        // A value the shape cannot want.
+        let text = r#"{"statusCode":402,"service":{"n":1},"correlationId":"0"}"#;
+        assert_eq!(check(text, "correlationId", codat), InObject::Holds(0));
+        // Not plain JSON, or not whole on the line: unsure.
+        let escaped = r#"{\"statusCode\":402,\"service\":\"P\"}"#;
+        let start = escaped.find("statusCode").unwrap();
+        assert_eq!(
+            keys.in_object(
+                escaped.as_bytes(),
+                0,
+                escaped.len(),
+                start,
+                start + 10,
+                codat
+            ),
+            InObject::Unsure(codat)
+        );
+        assert_eq!(
+            check(r#"{"statusCode":402,"service":"P","#, "service", codat),
+            InObject::Unsure(codat)
+        );
+        // A key below the top level of the shape (Aplos' `exception.message`).
+        let aplos = 1 << set.index_of("aplos").unwrap();
+        assert_eq!(
+            check(r#"{"exception":{"message":"m"}}"#, "message", aplos),
+            InObject::Unsure(aplos)
+        );
+    }
+}
