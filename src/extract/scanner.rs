@@ -18,8 +18,11 @@ use super::docker;
 use super::line::{decode_record, LineOutcome};
 use super::platform::{self, Layout};
 use super::prefilter::{Hit, Prefilter};
-use super::span::find_close;
 use crate::vendors::{Decision, DecodedError, SkipReason, VendorSet};
+use record::{looks_like_key, Record};
+
+mod memory;
+mod record;
 
 /// Bytes asked of the reader per read call.
 const READ_CHUNK: usize = 256 * 1024;
@@ -275,135 +278,6 @@ impl<'e> Scanner<'e> {
             self.drop_long_line(sink);
         }
         self.halted()
-    }
-
-    /// Scans a whole stream that is already in memory (a mapped file),
-    /// with no copying: it is walked in windows as if it were read, so the
-    /// errors, line numbers and line counts equal [`Self::scan_to_end`]'s. After
-    /// each window, `done_before(n)` says that `data[..n]` will not be
-    /// looked at again, so a caller can release those pages.
-    pub fn scan_slice(
-        &mut self,
-        data: &[u8],
-        sink: &mut dyn EventSink,
-        done_before: &mut dyn FnMut(usize),
-    ) -> io::Result<()> {
-        // Large steps keep the page-release calls rare; the window stays
-        // far below the memory bound.
-        self.scan_slice_in_steps(data, 4 * 1024 * 1024, sink, done_before)
-    }
-
-    /// [`Self::scan_slice`] growing the window by `step` bytes at a time
-    /// (the fuzz target varies it, as it varies read sizes).
-    pub fn scan_slice_in_steps(
-        &mut self,
-        data: &[u8],
-        step: usize,
-        sink: &mut dyn EventSink,
-        done_before: &mut dyn FnMut(usize),
-    ) -> io::Result<()> {
-        let step = step.max(1);
-        self.reset(0, 0);
-        let mut seen = 0;
-        loop {
-            seen = (seen + step).min(data.len());
-            let start = self.slide_window(seen);
-            let window = &data[start..seen];
-            self.process(window, false, sink);
-            if self.skip_long_line(window, sink) {
-                self.pos = self.end;
-            }
-            // A record waiting for more data may pull the next window back
-            // by up to one look-behind, never further.
-            done_before(start.saturating_sub(LOOK_BEHIND));
-            if self.stopped() {
-                return self.halted();
-            }
-            if seen == data.len() {
-                break;
-            }
-        }
-        let start = self.slide_window(seen);
-        self.process(&data[start..seen], true, sink);
-        self.end_long_line();
-        self.halted()
-    }
-
-    /// Scans `data[start..end]`, one chunk of a stream held whole in
-    /// memory, so that the chunks of a stream scanned one by one tell what
-    /// [`Self::scan_slice`] tells of all of it: each line and record is told
-    /// by the chunk where it starts. `start` is a line start where a chunk
-    /// may begin ([`super::chunk::start_at`]); the scanner begins there as
-    /// if the stream did, so nothing is assembled from before it, and reads
-    /// on past `end` as far as a record begun before `end` can reach,
-    /// telling nothing of what begins there. Events carry stream offsets
-    /// and line numbers counted from `start`. Returns the chunk's lines.
-    pub fn scan_chunk(
-        &mut self,
-        data: &[u8],
-        start: usize,
-        end: usize,
-        sink: &mut dyn EventSink,
-        done_before: &mut dyn FnMut(usize),
-    ) -> io::Result<u64> {
-        const STEP: usize = 4 * 1024 * 1024;
-        let end = end.min(data.len());
-        let reach = end
-            .saturating_add(super::chunk::reach_past(self.engine.max_line))
-            .min(data.len());
-        self.reset(start as u64, 0);
-        self.limit = end as u64;
-        let mut seen = start.min(reach);
-        loop {
-            seen = (seen + STEP).min(reach);
-            let from = self.slide_window(seen);
-            let window = &data[from..seen];
-            self.process(window, false, sink);
-            if self.skip_long_line(window, sink) {
-                self.pos = self.end;
-            }
-            done_before(from.saturating_sub(LOOK_BEHIND));
-            if self.stopped() {
-                return self.halted().map(|()| 0);
-            }
-            if seen == reach {
-                break;
-            }
-        }
-        let at_eof = seen == data.len();
-        let from = self.slide_window(seen);
-        self.process(&data[from..seen], at_eof, sink);
-        if at_eof {
-            self.end_long_line();
-        }
-        self.halted()?;
-        // What was counted past the chunk's end is the next chunk's.
-        let consumed = self.consumed_offset() as usize;
-        let mut lines = self.lines;
-        if self.engine.count_lines {
-            let count = |bytes: &[u8]| bytecount::count(bytes, b'\n') as u64;
-            if consumed >= end {
-                lines -= count(&data[end..consumed]);
-            } else {
-                lines += count(&data[consumed..end]);
-            }
-        }
-        if at_eof && end < data.len() && data.last() != Some(&b'\n') {
-            lines = lines.saturating_sub(1);
-        }
-        Ok(lines)
-    }
-
-    /// Places the window over a stream held whole in memory: it ends at
-    /// `seen` and keeps the look-behind a read buffer would keep before the
-    /// consumed offset. Returns where it starts.
-    fn slide_window(&mut self, seen: usize) -> usize {
-        let at = self.base as usize + self.pos;
-        let start = at.saturating_sub(LOOK_BEHIND);
-        self.base = start as u64;
-        self.pos = at - start;
-        self.end = seen - start;
-        start
     }
 
     /// The stream has ended (EOF of a scan, a rotated-away file, shutdown):
@@ -753,114 +627,6 @@ impl<'e> Scanner<'e> {
         self.halt = Some(halt);
         self.pos = data_end;
     }
-
-    /// Docker's json-file driver splits a line longer than 16 KiB into
-    /// several wrapper lines; only the last one's `log` ends in `\n`. When
-    /// the hit line is such a part (or follows one), the parts are joined
-    /// into one wrapper so a body cut in two is still decoded.
-    fn docker_record(
-        &self,
-        buf: &[u8],
-        line_start: usize,
-        line_end: usize,
-        data_end: usize,
-        at_eof: bool,
-    ) -> Record {
-        const MAX_PARTS: usize = 256;
-        let budget = self.engine.max_line;
-        // Parts already counted (before `record_floor`) are not joined again.
-        let floor_at =
-            usize::try_from(self.record_floor.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        let mut first = line_start;
-        let mut parts = 0;
-        while first > floor_at && parts < MAX_PARTS && line_end - first <= budget {
-            let prev_start = memrchr(b'\n', &buf[..first - 1]).map_or(0, |i| i + 1);
-            if !docker::is_partial(&buf[prev_start..first - 1]) {
-                break;
-            }
-            first = prev_start;
-            parts += 1;
-        }
-        let mut end = line_end;
-        let mut last = &buf[line_start..line_end];
-        while docker::is_partial(last) {
-            // `end` is the newline of `last`: the next line starts after it.
-            if end + 1 >= data_end {
-                if !at_eof && end - first <= budget {
-                    return Record::NeedMore { start: first };
-                }
-                break;
-            }
-            let next_end = memchr(b'\n', &buf[end + 1..data_end]).map_or(data_end, |i| end + 1 + i);
-            let next = &buf[end + 1..next_end];
-            if !docker::is_wrapper(next) || next_end - first > budget || parts >= MAX_PARTS {
-                break;
-            }
-            end = next_end;
-            last = next;
-            parts += 1;
-        }
-        if first == line_start && end == line_end {
-            return Record::None;
-        }
-        match docker::join(&buf[first..end]) {
-            Some(text) => Record::Joined {
-                start: first,
-                end,
-                text,
-            },
-            None => Record::None,
-        }
-    }
-
-    /// Finds the `{` that opens the record holding the anchor at `anchor`,
-    /// then its closing `}`.
-    fn assemble_record(
-        &self,
-        buf: &[u8],
-        line_start: usize,
-        anchor: usize,
-        data_end: usize,
-        at_eof: bool,
-    ) -> Record {
-        // Not from before `record_floor`.
-        let floor_at =
-            usize::try_from(self.record_floor.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        let floor = anchor.saturating_sub(MAX_RECORD_BYTES).max(floor_at);
-        if floor >= anchor {
-            return Record::None;
-        }
-        let Some(open) = enclosing_open(&buf[floor..anchor]).map(|i| floor + i) else {
-            return Record::None;
-        };
-        let open_line = memrchr(b'\n', &buf[..open]).map_or(0, |i| i + 1);
-        let limit = (open + MAX_RECORD_BYTES).min(data_end);
-        match find_close(&buf[..limit], open, b"\"") {
-            // A record holding a line over the cap is passed over, as the
-            // line itself would be: a reader whose reads split that line
-            // drops it (and the look-behind before it) unseen.
-            Some(close)
-                if close >= line_start
-                    && has_long_line(
-                        &buf[open_line..data_end],
-                        close - open_line,
-                        self.engine.max_line,
-                    ) =>
-            {
-                Record::None
-            }
-            Some(close) if close >= line_start => Record::Found {
-                start: open_line,
-                end: close,
-            },
-            // Closes before this line: the anchor is not inside it.
-            Some(_) => Record::None,
-            None if limit == open + MAX_RECORD_BYTES || at_eof => {
-                Record::Broken { start: open_line }
-            }
-            None => Record::NeedMore { start: open_line },
-        }
-    }
 }
 
 /// Where what lies past a chunk's end goes: nowhere.
@@ -873,95 +639,8 @@ impl EventSink for Muted {
     fn skipped(&mut self, _vendor: Option<usize>, _reason: SkipReason) {}
 }
 
-enum Record {
-    Found {
-        start: usize,
-        end: usize,
-    },
-    /// Docker's split parts joined: lines `start..end` made `text`.
-    Joined {
-        start: usize,
-        end: usize,
-        text: Vec<u8>,
-    },
-    NeedMore {
-        start: usize,
-    },
-    Broken {
-        start: usize,
-    },
-    None,
-}
-
 fn nonempty<T>(items: Vec<T>) -> Option<Vec<T>> {
     (!items.is_empty()).then_some(items)
-}
-
-/// Whether a line of `text` (from its start through the line holding
-/// `text[last]`) is longer than `max_line`.
-fn has_long_line(text: &[u8], last: usize, max_line: usize) -> bool {
-    let end = memchr(b'\n', &text[last..]).map_or(text.len(), |i| last + i);
-    let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', &text[..end]).chain([end]) {
-        if nl - start > max_line {
-            return true;
-        }
-        start = nl + 1;
-    }
-    false
-}
-
-/// Index of the unmatched `{` nearest the end of `text`, which ends with
-/// the opening quote of a key. When that quote is a bare `"` (plain JSON),
-/// braces inside the strings before it are passed over (`"message":
-/// "a } b"` must not hide the body's own brace); in escaped and Python
-/// text the quotes are not told apart that surely, and every brace counts.
-fn enclosing_open(text: &[u8]) -> Option<usize> {
-    let (&key_quote, before) = text.split_last()?;
-    let plain_json = key_quote == b'"' && before.last() != Some(&b'\\');
-    let mut depth = 0usize;
-    let mut in_string = false;
-    for (i, &byte) in before.iter().enumerate().rev() {
-        if plain_json && byte == b'"' && is_unescaped(before, i) {
-            in_string = !in_string;
-            continue;
-        }
-        if in_string {
-            continue;
-        }
-        match byte {
-            b'}' => depth += 1,
-            b'{' if depth == 0 => return Some(i),
-            b'{' => depth -= 1,
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Whether the quote at `text[at]` ends or starts a string: preceded by an
-/// even number of backslashes.
-fn is_unescaped(text: &[u8], at: usize) -> bool {
-    let backslashes = text[..at].iter().rev().take_while(|&&b| b == b'\\').count();
-    backslashes % 2 == 0
-}
-
-/// Whether the anchor at `line[start..end]` is written as a key (`"key":`,
-/// `'key':`, `\"key\":`) on a line that does not hold its whole object —
-/// the mark of a pretty-printed body.
-fn looks_like_key(line: &[u8], start: usize, end: usize) -> bool {
-    let quoted_before = start > 0 && matches!(line[start - 1], b'"' | b'\'');
-    let mut i = end;
-    while i < line.len() && matches!(line[i], b'"' | b'\'' | b'\\') {
-        i += 1;
-    }
-    while i < line.len() && matches!(line[i], b' ' | b'\t') {
-        i += 1;
-    }
-    let colon_after = i > end && line.get(i) == Some(&b':');
-    let opened_here = memchr(b'{', &line[..start]).is_some();
-    let closed_here = memchr(b'}', &line[end..]).is_some();
-    quoted_before && colon_after && !(opened_here && closed_here)
 }
 
 /// Delivers what a line held (its time, or `header`'s when it has none);
@@ -1015,6 +694,7 @@ fn deliver(
 
 #[cfg(test)]
 mod tests {
+    use super::record::enclosing_open;
     use super::*;
 
     #[derive(Default)]
