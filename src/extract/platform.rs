@@ -10,8 +10,8 @@
 use jiff::Timestamp;
 use memchr::{memchr, memrchr};
 
+use super::engine::Engine;
 use super::line::{decode_cri, decode_record, LineOutcome};
-use super::scanner::Engine;
 use super::{cri, journald, timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

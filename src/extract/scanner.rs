@@ -17,9 +17,11 @@ use memchr::{memchr, memrchr};
 use super::docker;
 use super::line::{decode_record, LineOutcome};
 use super::platform::{self, Layout};
-use super::prefilter::{Hit, Prefilter};
-use crate::vendors::{Decision, DecodedError, SkipReason, VendorSet};
+use super::prefilter::Hit;
+use crate::vendors::{Decision, DecodedError, SkipReason};
 use record::{looks_like_key, Record};
+
+pub use super::engine::{Engine, DEFAULT_MAX_LINE, MAX_LINE_LIMIT};
 
 mod memory;
 mod record;
@@ -31,50 +33,6 @@ const READ_CHUNK: usize = 256 * 1024;
 const LOOK_BEHIND: usize = MAX_RECORD_BYTES + 2 * platform::HEADER_LOOK_BACK;
 /// The largest pretty-printed record assembled.
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
-/// Default cap on one line; longer lines are skipped and counted.
-pub const DEFAULT_MAX_LINE: usize = 1024 * 1024;
-/// The largest line cap accepted (the scanner's buffer is sized by it).
-pub const MAX_LINE_LIMIT: usize = 1024 * 1024 * 1024;
-
-/// What the scanner needs: vendors, their pre-filter, limits.
-#[derive(Debug, Clone)]
-pub struct Engine {
-    pub vendors: VendorSet,
-    pub prefilter: Prefilter,
-    pub max_line: usize,
-    /// Year assumed for timestamps without one (syslog).
-    pub default_year: i16,
-    /// Whether lines are counted (the totals and the events' line numbers).
-    /// Counting is a pass over every byte; a summary that prints neither
-    /// turns it off, as a search tool does without line numbers.
-    pub count_lines: bool,
-}
-
-impl Engine {
-    pub fn new(
-        vendors: VendorSet,
-        max_line: usize,
-    ) -> Result<Engine, super::prefilter::PrefilterError> {
-        Ok(Engine {
-            prefilter: Prefilter::new(&vendors)?,
-            vendors,
-            max_line: max_line.clamp(1024, MAX_LINE_LIMIT),
-            count_lines: true,
-            default_year: Timestamp::now()
-                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                .year(),
-        })
-    }
-}
-
-impl Engine {
-    /// Makes the pre-filter search, per vendor, the shape key that is
-    /// cheapest in `sample` (see [`Prefilter::adapted`]).
-    pub fn adapt_to(&mut self, sample: &[u8]) -> Result<(), super::prefilter::PrefilterError> {
-        self.prefilter = Prefilter::adapted(&self.vendors, sample)?;
-        Ok(())
-    }
-}
 
 /// A decoded error with where and when it happened.
 #[derive(Debug, Clone)]
@@ -696,6 +654,7 @@ fn deliver(
 mod tests {
     use super::record::enclosing_open;
     use super::*;
+    use crate::vendors::VendorSet;
 
     #[derive(Default)]
     struct Collect {

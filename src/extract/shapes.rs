@@ -10,8 +10,8 @@
 
 use memchr::memmem::Finder;
 
+use super::keys::{value_start, written_as_key, ValueStart, MAX_VENDORS};
 use super::members;
-use super::prefilter::{value_start, written_as_key, ValueStart, MAX_VENDORS};
 use crate::vendors::json::same_bytes;
 use crate::vendors::{ValueKind, VendorSet};
 
