@@ -185,9 +185,8 @@ fn a_mapped_file_truncated_mid_scan_is_named() {
         "settled.log",
         line.repeat((48 << 20) / line.len()),
     );
+    settle(&big);
     let file = std::fs::File::options().write(true).open(&big).unwrap();
-    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
-        .unwrap();
 
     let mut child = Command::new(bin())
         .args(["scan", "--format", "csv", &big])

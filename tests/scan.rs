@@ -562,13 +562,7 @@ fn a_large_settled_file_is_mapped_and_counts_as_when_read() {
     // Over two map windows (4 MiB each), so bodies straddle window edges.
     let repeats = (9 << 20) / one.len() + 1;
     let big = write(dir.path(), "big.log", one.repeat(repeats));
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&big)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    settle(&big);
 
     let run = |extra: &[&str]| events_and_debug_log(&big, extra);
     let (mapped, mapped_log) = run(&[]);
@@ -716,13 +710,7 @@ fn one_large_file_on_all_cores_says_what_one_thread_does() {
     let one = plain_samples();
     let repeats = (66 << 20) / one.len() + 1;
     let big = write(dir.path(), "big.log", one.repeat(repeats));
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&big)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    settle(&big);
     let run = |args: &[&str]| {
         let output = errscope()
             .env("ERRSCOPE_LOG", "debug")

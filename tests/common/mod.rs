@@ -10,6 +10,18 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+/// Dates `path` an hour back: a settled file, which `scan` reads through a
+/// memory map (and cuts into chunks when it is large).
+pub fn settle(path: impl AsRef<Path>) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open to date back")
+        .set_modified(old)
+        .expect("date back");
+}
+
 pub fn errscope() -> Command {
     Command::cargo_bin("errscope").expect("the errscope binary is built")
 }

@@ -388,6 +388,20 @@ impl<'d> Run<'d> {
         self.logs.join(NAMES[file])
     }
 
+    /// The live path of `file` and the next rotated name for it; `None`
+    /// when the file is not there to rotate.
+    fn rotation_of(&mut self, file: usize) -> Option<(PathBuf, PathBuf)> {
+        let path = self.path(file);
+        if !path.exists() {
+            return None;
+        }
+        self.rotated += 1;
+        let to = self
+            .logs
+            .join(format!("{}.{}", NAMES[file], 100 + self.rotated));
+        Some((path, to))
+    }
+
     fn line(&mut self, file: usize, kind: u8) -> String {
         self.seq += 1;
         let seq = self.seq;
@@ -436,28 +450,18 @@ impl<'d> Run<'d> {
                 append(&self.path(file), &text);
             }
             Action::Rename { file, linger } => {
-                let path = self.path(file);
-                if !path.exists() {
+                let Some((path, to)) = self.rotation_of(file) else {
                     return;
-                }
-                self.rotated += 1;
-                let to = self
-                    .logs
-                    .join(format!("{}.{}", NAMES[file], 100 + self.rotated));
+                };
                 fs::rename(&path, &to).expect("rename");
                 self.out.rotations += 1;
                 let text = self.lines(file, linger.div_ceil(2), linger / 2);
                 append(&to, &text);
             }
             Action::CopyTruncate { file, window } => {
-                let path = self.path(file);
-                if !path.exists() {
+                let Some((path, to)) = self.rotation_of(file) else {
                     return;
-                }
-                self.rotated += 1;
-                let to = self
-                    .logs
-                    .join(format!("{}.{}", NAMES[file], 100 + self.rotated));
+                };
                 fs::copy(&path, &to).expect("copy");
                 let mut text = String::new();
                 for _ in 0..window {
