@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use jiff::Timestamp;
 use tokio::signal::unix::{signal, SignalKind};
@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{self, Receiver, Sender};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
+use super::beside::{BesideWatch, Look, LOOK_EVERY};
 use super::checkpoint::{self, CheckpointError, FileEntry, ReleasedFile, State};
 use super::follow::{spawn_stdin, Batch, FollowerCtl, SourceMsg};
 use super::{LiveObservers, TailError, TailSettings};
@@ -104,6 +105,10 @@ pub(super) struct Aggregator {
     pub(super) checkpoint_written: Option<Timestamp>,
     /// The first listing is under way.
     pub(super) starting: bool,
+    /// The files beside the followed ones ([`super::beside`]).
+    pub(super) beside: BesideWatch,
+    /// When the inputs were last listed.
+    pub(super) last_listing: SystemTime,
 }
 
 impl Aggregator {
@@ -121,6 +126,7 @@ impl Aggregator {
         };
         let mut state = state;
         let checkpoint_written = (!first_start).then_some(state.written);
+        let beside = BesideWatch::from_checkpoint(state.beside.take());
         let rotated_dirs = Arc::new(
             settings
                 .rotated_dirs
@@ -177,6 +183,8 @@ impl Aggregator {
             rotated_dirs,
             checkpoint_written,
             starting: true,
+            beside,
+            last_listing: SystemTime::now(),
         };
         aggregator.rescan(true);
         for pattern in &aggregator.settings.patterns {
@@ -232,6 +240,8 @@ impl Aggregator {
         let mut relist = tokio::time::interval_at(start + rescan_every, rescan_every);
         relist.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let rescan_request = self.rescan_request.clone();
+        let mut beside = tokio::time::interval_at(start + LOOK_EVERY, LOOK_EVERY);
+        beside.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 msg = rx.recv() => {
@@ -256,6 +266,7 @@ impl Aggregator {
                     self.rescan(false);
                 }
                 _ = rescan_request.notify.notified() => self.rescan(false),
+                _ = beside.tick() => self.look_beside(Look::Judge),
                 _ = sigterm.recv() => break,
                 _ = sigint.recv() => break,
                 _ = sighup.recv() => self.reload(),
@@ -558,6 +569,7 @@ impl Aggregator {
         self.state.files.extend(self.loaded.values().cloned());
         self.state.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.state.written = Timestamp::now();
+        self.state.beside = Some(self.beside.to_checkpoint());
         let result = checkpoint::save(&dir, &self.state);
         self.state.files.clear();
         self.last_persist = Instant::now();
