@@ -93,6 +93,18 @@ impl BesideWatch {
     }
 }
 
+/// Whose content a file beside the followed ones holds.
+enum Stream {
+    /// A followed (or checkpointed, not yet resumed) file's.
+    Followed,
+    /// Judged before, or there before counting began: nothing to read.
+    Old,
+    /// A file let go at `offset` (`state.released[index]`).
+    LetGo { index: usize, offset: u64 },
+    /// Nobody's: written and rotated away before it was read.
+    Unknown,
+}
+
 /// A file found beside a base.
 struct Found {
     path: PathBuf,
@@ -245,15 +257,33 @@ impl Aggregator {
             Look::BaselineOlderThan(t) => found.modified < t,
             Look::Judge => false,
         };
-        let accounted = baseline
-            || self.accounted_identity(key, &head)
-            || self.known_content(&head.bytes)
-            || self.beside.knows(&head.bytes);
-        if accounted {
-            self.beside.pending.remove(&key);
-            self.beside.seen.insert(key, remember(head.fingerprint()));
-            return true;
-        }
+        let stream = if baseline {
+            Stream::Old
+        } else {
+            self.stream_of(&head.bytes)
+        };
+        let from = match stream {
+            // Its follower reads what it did not yet, from the copy, when it
+            // finds its file truncated; judged again once it let go.
+            Stream::Followed => {
+                self.beside.pending.remove(&key);
+                return false;
+            }
+            Stream::Old => {
+                self.beside.pending.remove(&key);
+                self.beside.seen.insert(key, remember(head.fingerprint()));
+                return true;
+            }
+            Stream::LetGo { index, offset } => {
+                if !head.gzip && offset >= found.len {
+                    self.beside.pending.remove(&key);
+                    self.beside.seen.insert(key, remember(head.fingerprint()));
+                    return true;
+                }
+                Some(index)
+            }
+            Stream::Unknown => None,
+        };
         if look != Look::Judge || self.live_starts_as(&head.bytes) {
             return false;
         }
@@ -265,28 +295,81 @@ impl Aggregator {
         }
         self.beside.pending.remove(&key);
         self.beside.seen.insert(key, remember(head.fingerprint()));
-        tracing::info!(
-            "tail: {}: rotated from {} before it was read; read whole",
-            found.path.display(),
-            found.base.display()
-        );
-        let name = self
-            .name_of_base(&found.base)
-            .unwrap_or_else(|| found.base.display().to_string());
-        let entry = FileEntry {
-            key,
-            fingerprint: head.fingerprint(),
-            path: found.path.display().to_string(),
-            tally: named_tally(&name),
-            name,
-            offset: 0,
-            lines: 0,
-            location: None,
-            origin: Some(found.base.clone()),
-            gzip: head.gzip,
+        let entry = match from {
+            Some(index) => {
+                // The rest of a file let go before it was read to its end:
+                // it continues here, once.
+                let released = self.state.released.remove(index);
+                tracing::info!(
+                    "tail: {}: holds {} past offset {}; read on from there",
+                    found.path.display(),
+                    released.path,
+                    released.offset
+                );
+                FileEntry {
+                    key,
+                    fingerprint: head.fingerprint(),
+                    path: found.path.display().to_string(),
+                    tally: named_tally(&released.name),
+                    name: released.name,
+                    offset: released.offset,
+                    lines: released.lines,
+                    location: None,
+                    origin: Some(found.base.clone()),
+                    gzip: head.gzip,
+                }
+            }
+            None => {
+                tracing::info!(
+                    "tail: {}: rotated from {} before it was read; read whole",
+                    found.path.display(),
+                    found.base.display()
+                );
+                let name = self
+                    .name_of_base(&found.base)
+                    .unwrap_or_else(|| found.base.display().to_string());
+                FileEntry {
+                    key,
+                    fingerprint: head.fingerprint(),
+                    path: found.path.display().to_string(),
+                    tally: named_tally(&name),
+                    name,
+                    offset: 0,
+                    lines: 0,
+                    location: None,
+                    origin: Some(found.base.clone()),
+                    gzip: head.gzip,
+                }
+            }
         };
         self.follow_rotated(&found.path, file, entry);
         true
+    }
+
+    /// Whose content a file beside holds (`head`, its first bytes). A
+    /// fingerprint is of the content a follower saw, which may reach past
+    /// what it read: only the offset says what was counted.
+    fn stream_of(&self, head: &[u8]) -> Stream {
+        let holds =
+            |fingerprint: &Fingerprint| !fingerprint.is_empty() && fingerprint.matches(head);
+        if self.followers.values().any(|f| holds(&f.entry.fingerprint))
+            || self.loaded.values().any(|e| holds(&e.fingerprint))
+        {
+            return Stream::Followed;
+        }
+        let let_go = self
+            .state
+            .released
+            .iter()
+            .rposition(|r| holds(&r.fingerprint));
+        if let Some(index) = let_go {
+            let offset = self.state.released[index].offset;
+            return Stream::LetGo { index, offset };
+        }
+        if self.beside.knows(head) {
+            return Stream::Old;
+        }
+        Stream::Unknown
     }
 
     /// Whether a live file at a base (followed or not yet) starts as
