@@ -284,7 +284,7 @@ impl Aggregator {
             }
             Stream::Unknown => None,
         };
-        if look != Look::Judge || self.live_starts_as(&head.bytes) {
+        if look != Look::Judge || self.live_starts_as(&found.path, &head.bytes) {
             return false;
         }
         let now = Instant::now();
@@ -374,8 +374,8 @@ impl Aggregator {
 
     /// Whether a live file at a base (followed or not yet) starts as
     /// `head` does: its content is still to be read there.
-    fn live_starts_as(&self, head: &[u8]) -> bool {
-        self.beside.bases.iter().any(|base| {
+    fn live_starts_as(&self, path: &Path, head: &[u8]) -> bool {
+        self.beside.bases.iter().filter(|b| *b != path).any(|base| {
             File::open(base)
                 .and_then(|f| Head::read_plain(&f))
                 .is_ok_and(|live| Head::same_start(&live.bytes, head))

@@ -51,10 +51,9 @@ impl Aggregator {
         // The inputs' absolute paths, whose rotations are watched; those new
         // to the watch have their rotated files remembered as they are.
         let mut new_bases = HashSet::new();
-        let checkpointed = self
-            .loaded
-            .values()
-            .flat_map(|e| [e.origin.clone(), e.location.clone()]);
+        // (Where a checkpointed file was first followed: an input's name;
+        // where it was last seen may be a rotated name.)
+        let checkpointed = self.loaded.values().map(|e| e.origin.clone());
         let input_bases: Vec<PathBuf> = listed
             .iter()
             .map(|p| discover::event_key(p))
