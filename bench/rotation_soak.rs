@@ -16,6 +16,10 @@
 //! `--errscope PATH` (default: the `errscope` beside this example's
 //! directory, i.e. `target/release/errscope`). Exits 1 if any case lost or
 //! doubled a line (the copytruncate window apart); such a case is printed.
+//!
+//! `--replay FILE` plays a printed case (its lines from `schemes [...]` on)
+//! `--times N` times (default 20) instead, and prints each outcome: races
+//! are rare, a case that failed once may pass many times.
 
 #[path = "../tests/rotation/mod.rs"]
 mod rotation;
@@ -33,6 +37,8 @@ fn main() -> ExitCode {
     let mut seed = 1u64;
     let mut errscope: Option<PathBuf> = None;
     let mut glob_all = 0.0f64;
+    let mut replay: Option<PathBuf> = None;
+    let mut times = 20usize;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next();
@@ -41,9 +47,11 @@ fn main() -> ExitCode {
             ("--seed", Some(v)) => seed = v.parse().unwrap_or(seed),
             ("--errscope", Some(v)) => errscope = Some(v.into()),
             ("--glob-all", Some(v)) => glob_all = v.parse().unwrap_or(glob_all),
+            ("--replay", Some(v)) => replay = Some(v.into()),
+            ("--times", Some(v)) => times = v.parse().unwrap_or(times),
             _ => {
                 eprintln!(
-                    "usage: rotation_soak [--actions N] [--seed N] [--glob-all SHARE] [--errscope PATH]"
+                    "usage: rotation_soak [--actions N] [--seed N] [--glob-all SHARE] [--errscope PATH] [--replay FILE [--times N]]"
                 );
                 return ExitCode::from(2);
             }
@@ -75,6 +83,33 @@ fn main() -> ExitCode {
         logrotate,
         deadline: Duration::from_secs(10),
     };
+    if let Some(file) = replay {
+        let case = match std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| rotation::Case::parse(&text))
+        {
+            Ok(case) => case,
+            Err(e) => {
+                eprintln!("{}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        };
+        let mut sum = Outcome::default();
+        for _ in 0..times {
+            let outcome = driver.run(&case);
+            println!("{outcome}");
+            if !outcome.exact() {
+                println!("stderr:\n{}", outcome.stderr);
+            }
+            sum.add(&outcome);
+        }
+        println!("replayed {}: {}", file.display(), sum.figures());
+        return if sum.failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(

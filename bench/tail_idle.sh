@@ -4,6 +4,9 @@
 # period, from /proc/PID/stat (utime + stime).
 #
 #   bench/tail_idle.sh [seconds] [path-to-errscope]
+#
+# ROTATED=N puts N rotated files beside each (`a.log.1` ... `a.log.N`): the
+# files beside the followed ones are looked at four times a second.
 set -eu
 secs=${1:-30}
 bin=${2:-target/release/errscope}
@@ -11,7 +14,11 @@ bin=${2:-target/release/errscope}
 dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 mkdir "$dir/logs"
-for f in a b c; do echo "2026-11-20 10:15:02,124 INFO start" > "$dir/logs/$f.log"; done
+for f in a b c; do
+  echo "2026-11-20 10:15:02,124 INFO start" > "$dir/logs/$f.log"
+  n=${ROTATED:-0}
+  while [ "$n" -gt 0 ]; do echo "2026-11-19 10:15:02,124 INFO $f $n" > "$dir/logs/$f.log.$n"; n=$((n - 1)); done
+done
 "$bin" tail "$dir/logs/*.log" --interval 60s --state-dir "$dir/state" >/dev/null 2>&1 &
 pid=$!
 sleep 2

@@ -10,7 +10,7 @@
 //! copytruncate window may be lost (never doubled); they are counted apart.
 //!
 //! `ERRSCOPE_ROTATION_CASES` sets the number of cases (default 60; `.ci/run`
-//! runs 250).
+//! runs 200).
 //! Waits are deadlines with polling; nothing asserts on timing.
 
 mod common;
@@ -209,5 +209,27 @@ fn a_rotated_file_deleted_while_down_is_named_with_its_offset() {
     assert!(
         said.contains(&format!("counted up to offset {offset}, whatever")),
         "{said}"
+    );
+}
+
+/// A failing case is printed in its `Debug` form; the soak's `--replay`
+/// reads it back.
+#[test]
+fn a_printed_case_reads_back_as_the_same_case() {
+    use proptest::strategy::ValueTree;
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..50 {
+        let case = rotation::case(1, 30, 0.5)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let back = Case::parse(&format!("{case:?}")).unwrap();
+        assert_eq!(back.schemes, case.schemes);
+        assert_eq!(back.glob_all, case.glob_all);
+        assert_eq!(back.actions, case.actions);
+    }
+    assert!(Case::parse("schemes [Create], inputs logs/*.log").is_err());
+    assert!(
+        Case::parse("schemes [Create, Create], inputs logs/*.log\n  Jump { file: 0 }").is_err()
     );
 }

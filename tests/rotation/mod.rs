@@ -131,6 +131,87 @@ impl fmt::Debug for Case {
     }
 }
 
+impl Case {
+    /// Reads a case back from its `Debug` form (as a failing case is
+    /// printed), to play it again.
+    pub fn parse(text: &str) -> Result<Case, String> {
+        let mut lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
+        let head = lines.next().ok_or("an empty case")?;
+        let list = head
+            .strip_prefix("schemes [")
+            .and_then(|rest| rest.split_once(']'))
+            .ok_or_else(|| format!("not a case's first line: {head}"))?;
+        let scheme = |name: &str| {
+            Scheme::ALL
+                .into_iter()
+                .find(|s| format!("{s:?}") == name.trim())
+                .ok_or_else(|| format!("no scheme {name:?}"))
+        };
+        let schemes: Vec<Scheme> = list.0.split(',').map(scheme).collect::<Result<_, _>>()?;
+        let schemes: [Scheme; FILES] = schemes
+            .try_into()
+            .map_err(|_| format!("{FILES} schemes expected: {head}"))?;
+        let glob_all = list.1.trim_end().ends_with("logs/*");
+        let mut actions = Vec::new();
+        for line in lines {
+            let field = |key: &str| -> Result<u64, String> {
+                let at = line
+                    .find(&format!("{key}: "))
+                    .ok_or_else(|| format!("no {key} in {line}"))?;
+                let digits: String = line[at + key.len() + 2..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse().map_err(|e| format!("{key} in {line}: {e}"))
+            };
+            let small = |key: &str| -> Result<u8, String> {
+                u8::try_from(field(key)?).map_err(|e| format!("{key} in {line}: {e}"))
+            };
+            let file = |key: &str| -> Result<usize, String> {
+                let n = usize::try_from(field(key)?).map_err(|e| e.to_string())?;
+                (n < FILES)
+                    .then_some(n)
+                    .ok_or_else(|| format!("no file {n}"))
+            };
+            let kind = line.split([' ', '{']).next().unwrap_or_default();
+            actions.push(match kind {
+                "Append" => Action::Append {
+                    file: file("file")?,
+                    errors: small("errors")?,
+                    noise: small("noise")?,
+                },
+                "Rename" => Action::Rename {
+                    file: file("file")?,
+                    linger: small("linger")?,
+                },
+                "CopyTruncate" => Action::CopyTruncate {
+                    file: file("file")?,
+                    window: small("window")?,
+                },
+                "Logrotate" => Action::Logrotate {
+                    file: file("file")?,
+                },
+                "Kill" => Action::Kill {
+                    after_ms: small("after_ms")?,
+                },
+                "Start" => Action::Start {
+                    elsewhere: line.contains("true"),
+                },
+                "DeleteOldest" => Action::DeleteOldest,
+                _ => return Err(format!("not an action: {line}")),
+            });
+        }
+        Ok(Case {
+            schemes,
+            glob_all,
+            actions,
+        })
+    }
+}
+
 fn action() -> impl Strategy<Value = Action> {
     let file = 0..FILES;
     prop_oneof![
