@@ -395,10 +395,17 @@ impl<'d> Run<'d> {
         if !path.exists() {
             return None;
         }
-        self.rotated += 1;
-        let to = self
-            .logs
-            .join(format!("{}.{}", NAMES[file], 100 + self.rotated));
+        // A free name: logrotate shifts `a.log.N` to `a.log.N+1` too, and
+        // renaming over its file would delete lines the model counts.
+        let to = loop {
+            self.rotated += 1;
+            let to = self
+                .logs
+                .join(format!("{}.{}", NAMES[file], 100 + self.rotated));
+            if !to.exists() {
+                break to;
+            }
+        };
         Some((path, to))
     }
 

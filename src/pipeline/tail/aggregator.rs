@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use jiff::Timestamp;
 use tokio::signal::unix::{signal, SignalKind};
@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{self, Receiver, Sender};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
+use super::beside::{BesideWatch, Look, LOOK_EVERY};
 use super::checkpoint::{self, CheckpointError, FileEntry, ReleasedFile, State};
 use super::follow::{spawn_stdin, Batch, FollowerCtl, SourceMsg};
 use super::{LiveObservers, TailError, TailSettings};
@@ -104,6 +105,10 @@ pub(super) struct Aggregator {
     pub(super) checkpoint_written: Option<Timestamp>,
     /// The first listing is under way.
     pub(super) starting: bool,
+    /// The files beside the followed ones ([`super::beside`]).
+    pub(super) beside: BesideWatch,
+    /// When the inputs were last listed.
+    pub(super) last_listing: SystemTime,
 }
 
 impl Aggregator {
@@ -121,6 +126,7 @@ impl Aggregator {
         };
         let mut state = state;
         let checkpoint_written = (!first_start).then_some(state.written);
+        let beside = BesideWatch::from_checkpoint(state.beside.take());
         let rotated_dirs = Arc::new(
             settings
                 .rotated_dirs
@@ -177,6 +183,8 @@ impl Aggregator {
             rotated_dirs,
             checkpoint_written,
             starting: true,
+            beside,
+            last_listing: SystemTime::now(),
         };
         aggregator.rescan(true);
         for pattern in &aggregator.settings.patterns {
@@ -232,6 +240,8 @@ impl Aggregator {
         let mut relist = tokio::time::interval_at(start + rescan_every, rescan_every);
         relist.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let rescan_request = self.rescan_request.clone();
+        let mut beside = tokio::time::interval_at(start + LOOK_EVERY, LOOK_EVERY);
+        beside.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 msg = rx.recv() => {
@@ -256,6 +266,7 @@ impl Aggregator {
                     self.rescan(false);
                 }
                 _ = rescan_request.notify.notified() => self.rescan(false),
+                _ = beside.tick() => self.look_beside(Look::Judge),
                 _ = sigterm.recv() => break,
                 _ = sigint.recv() => break,
                 _ = sighup.recv() => self.reload(),
@@ -558,6 +569,7 @@ impl Aggregator {
         self.state.files.extend(self.loaded.values().cloned());
         self.state.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.state.written = Timestamp::now();
+        self.state.beside = Some(self.beside.to_checkpoint());
         let result = checkpoint::save(&dir, &self.state);
         self.state.files.clear();
         self.last_persist = Instant::now();
@@ -762,6 +774,106 @@ mod tests {
         );
         assert_eq!(entry.tally.errors(), 3);
         stop(second);
+    }
+
+    /// Dated back past the confirmation delay, as a file rotated a while ago.
+    fn settled(path: &Path) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        let then = std::time::SystemTime::now() - Duration::from_secs(5);
+        file.set_modified(then).unwrap();
+    }
+
+    /// Two looks at the files beside, the confirmation delay apart.
+    fn look_twice(aggregator: &mut Aggregator) {
+        aggregator.look_beside(Look::Judge);
+        std::thread::sleep(super::super::beside::CONFIRM + Duration::from_millis(50));
+        aggregator.look_beside(Look::Judge);
+    }
+
+    #[test]
+    fn files_beside_are_read_by_whose_content_they_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        write_errors(&log, 2);
+        // There before counting began: never read.
+        let old = dir.path().join("app.log.1");
+        std::fs::write(
+            &old,
+            "2026-11-19T10:00:00Z ERROR old ".to_owned() + ERROR + "\n",
+        )
+        .unwrap();
+        let (mut aggregator, mut rx) = counted(dir.path(), 2);
+        let live = std::fs::read(&log).unwrap();
+
+        // A copy of the followed file's content: its follower's business.
+        let copy = dir.path().join("app.log.2");
+        std::fs::write(&copy, &live).unwrap();
+        settled(&copy);
+        look_twice(&mut aggregator);
+        assert_eq!(
+            aggregator.followers.len(),
+            1,
+            "a copy of followed content is not read"
+        );
+
+        // Content nobody read (written, copied and truncated between two
+        // looks): read whole.
+        let unread = dir.path().join("app.log.3");
+        write_errors(&unread, 3);
+        std::fs::write(
+            &unread,
+            "2026-11-20T11:00:00Z first\n".to_owned() + &std::fs::read_to_string(&unread).unwrap(),
+        )
+        .unwrap();
+        settled(&unread);
+        aggregator.look_beside(Look::Judge);
+        assert_eq!(
+            aggregator.followers.len(),
+            1,
+            "judged only on a second look"
+        );
+        std::thread::sleep(super::super::beside::CONFIRM + Duration::from_millis(50));
+        aggregator.look_beside(Look::Judge);
+        apply_until(&mut aggregator, &mut rx, |a| a.total().errors() == 5);
+
+        // The followed file let go at its end; a copy that holds more than
+        // was read is read on from that offset, once.
+        let id = *aggregator
+            .followers
+            .iter()
+            .find(|(_, f)| f.entry.path == log.display().to_string())
+            .unwrap()
+            .0;
+        std::fs::rename(&log, dir.path().join("app.log.5")).unwrap();
+        aggregator.apply(SourceMsg::Released { id });
+        let longer = dir.path().join("app.log.4");
+        std::fs::write(&longer, &live).unwrap();
+        write_errors(&longer, 1);
+        settled(&longer);
+        look_twice(&mut aggregator);
+        apply_until(&mut aggregator, &mut rx, |a| a.total().errors() == 6);
+        look_twice(&mut aggregator);
+        std::thread::sleep(Duration::from_millis(200));
+        while let Ok(msg) = rx.try_recv() {
+            aggregator.apply(msg);
+        }
+        assert_eq!(
+            aggregator.total().errors(),
+            6,
+            "each file beside read once, the old one never"
+        );
+        let reading: Vec<_> = aggregator
+            .followers
+            .values()
+            .map(|f| f.entry.path.clone())
+            .collect();
+        assert!(
+            !reading
+                .iter()
+                .any(|p| p.ends_with("app.log.1") || p.ends_with("app.log.2")),
+            "{reading:?}"
+        );
+        stop(aggregator);
     }
 
     #[test]

@@ -50,6 +50,33 @@ pub struct State {
     /// Identities let go, with how far they were read, so a file found
     /// again (renamed into the inputs, or a restart) continues there.
     pub released: Vec<ReleasedFile>,
+    /// The rotated files beside the followed ones, as last judged (absent
+    /// in a checkpoint written before they were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beside: Option<Beside>,
+}
+
+/// What is known of the files beside the followed ones (rotated names,
+/// `[tail] rotated_dirs`), so a new one is told from an old one by its
+/// identity and content, not by its age.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Beside {
+    /// Absolute paths the inputs have named: their rotations are watched.
+    pub bases: Vec<PathBuf>,
+    /// Files judged: counted elsewhere, read, or there before counting began.
+    pub seen: Vec<SeenFile>,
+}
+
+/// A file beside a followed one, as it was when judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeenFile {
+    #[serde(flatten)]
+    pub key: FileKey,
+    /// Of its (decompressed) first bytes.
+    pub fingerprint: Fingerprint,
+    pub len: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub modified: i128,
 }
 
 impl State {
@@ -62,6 +89,7 @@ impl State {
             files: Vec::new(),
             retired: Tally::default(),
             released: Vec::new(),
+            beside: Some(Beside::default()),
         }
     }
 
@@ -254,6 +282,15 @@ mod tests {
             lines: 1,
             released: Timestamp::now(),
             truncated: true,
+        });
+        state.beside = Some(Beside {
+            bases: vec!["/var/log/app.log".into()],
+            seen: vec![SeenFile {
+                key: FileKey { dev: 1, inode: 3 },
+                fingerprint: Fingerprint::of(b"rotated\n"),
+                len: 8,
+                modified: 1_782_000_000_000_000_000,
+            }],
         });
         state
     }

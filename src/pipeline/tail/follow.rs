@@ -26,14 +26,14 @@ use flate2::read::MultiGzDecoder;
 use jiff::Timestamp;
 use tokio::sync::mpsc::Sender;
 
-use super::rotation::{find_copy, Siblings};
+use super::rotation::find_copy;
 use crate::aggregate::event::ErrorEvent;
 use crate::aggregate::{Counter, Filter, Tally, Zone};
 use crate::extract::scanner::{Engine, Event, EventSink, Scanner};
 use crate::input::open::starts_gzip;
 use crate::input::open_stdin;
 use crate::input::tail::discover::Wake;
-use crate::input::tail::identity::{FileKey, Fingerprint, Head, FINGERPRINT_BYTES};
+use crate::input::tail::identity::{Fingerprint, Head, FINGERPRINT_BYTES};
 use crate::vendors::{SkipReason, VendorSet};
 
 /// How long a rotated-away file is still read after its last growth, for
@@ -147,11 +147,6 @@ pub struct FollowSpec {
     /// A compressed rotated file: its decompressed stream is read from
     /// `offset` to its end, and let go.
     pub gzip: bool,
-    /// Found while running: the identities the aggregator follows or let
-    /// go (a file beside this one that is none of them and newer than this
-    /// one may hold content this one had before it was looked at). `None`
-    /// at a start, where every file beside it is accounted for otherwise.
-    pub accounted: Option<Vec<FileKey>>,
     /// The zone hours are bucketed in.
     pub zone: Zone,
     /// At shutdown, count what is read but unfinished (a last line without
@@ -252,14 +247,6 @@ fn follow_file(
     let start = (spec.offset, spec.lines);
     let mut feed = Feed::new(spec.id, engine, spec.name, start, spec.zone, tx);
     let mut last_growth = Instant::now();
-    let own_meta = file.metadata()?;
-    let own = Some(FileKey::of(&own_meta));
-    // A file found while running may have been written, copied and
-    // truncated before this first look: copies newer than the file itself
-    // that the aggregator does not follow are looked at.
-    let born = own_meta.created().ok().filter(|_| spec.offset == 0);
-    let newer_than = born.zip(spec.accounted.as_deref());
-    let mut siblings = Siblings::new(&spec.path, &spec.rotated_dirs, own, newer_than);
     // The content's first bytes as last read (what the fingerprint is of).
     let mut head = {
         let now = Head::read_plain(&file)?.bytes;
@@ -285,17 +272,10 @@ fn follow_file(
             drop(file);
             return send(tx, SourceMsg::Released { id: spec.id });
         }
-        let mut replaced = meta.len() < read_pos || !now.starts_with(&head);
-        let mut unread = None;
-        if !replaced && head.is_empty() && !draining && still_named(&spec.path, own) {
-            // Nothing of the file's content seen yet: content written,
-            // copied and truncated since the last look shows only as a new
-            // copy beside it. (Only while the file is still under its name:
-            // once renamed away, the copies beside that name are another
-            // file's.)
-            unread = siblings.unread_copy(&now);
-            replaced = unread.is_some();
-        }
+        // Content written, copied and truncated before any of it was read
+        // shows only as a new file beside this one: the aggregator reads
+        // it ([`super::beside`]).
+        let replaced = meta.len() < read_pos || !now.starts_with(&head);
         if !replaced {
             head = now;
             fingerprint = Fingerprint::of(&head);
@@ -303,9 +283,8 @@ fn follow_file(
         if replaced {
             // Truncated (copytruncate) or rewritten: the old content ends.
             // What was not read yet may survive in the rotation's copy.
-            let copy = unread.or_else(|| find_copy(&spec.path, &spec.rotated_dirs, &head));
+            let copy = find_copy(&spec.path, &spec.rotated_dirs, &head);
             if let Some((copy, copy_head)) = copy {
-                siblings.remember(copy.key, copy_head.fingerprint());
                 // What is left of the content is the copy: its start is
                 // the one to recognise it by.
                 fingerprint = copy_head.fingerprint();
@@ -316,7 +295,6 @@ fn follow_file(
                     }
                 }
             }
-            siblings.remember_copies_of(&head);
             feed.scanner.finish(&mut feed.sink)?;
             feed.flush(fingerprint)?;
             send(tx, SourceMsg::Reset { id: spec.id })?;
@@ -370,11 +348,6 @@ fn follow_file(
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
     }
-}
-
-/// Whether `path` still names the file `own`.
-fn still_named(path: &std::path::Path, own: Option<FileKey>) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| Some(FileKey::of(&m)) == own)
 }
 
 /// A rotated file that was compressed: its decompressed stream read from
@@ -613,7 +586,6 @@ mod tests {
             poll,
             rotated_dirs: Arc::new(Vec::new()),
             gzip: false,
-            accounted: None,
             zone: Zone::utc(),
             finish_at_stop: false,
         }

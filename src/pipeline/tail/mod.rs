@@ -61,6 +61,7 @@
 //! afresh from the end.
 
 mod aggregator;
+mod beside;
 pub mod checkpoint;
 pub mod follow;
 pub mod read_from;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::aggregator::{named_tally, Aggregator, Followed, MAX_MATCHED_NAMES, MAX_RELEASED};
+use super::beside::Look;
 use super::checkpoint::{FileEntry, ReleasedFile};
 use super::follow::{spawn_file, FollowSpec};
 use super::read_from::{read_from, Facts, ReadFrom, Saved};
@@ -46,7 +47,24 @@ impl Aggregator {
         }
         let mut present = HashSet::new();
         let renames = self.rescan_request.take_renames();
-        for path in discover::list(&self.settings.patterns) {
+        let listed = discover::list(&self.settings.patterns);
+        // The inputs' absolute paths, whose rotations are watched; those new
+        // to the watch have their rotated files remembered as they are.
+        let mut new_bases = HashSet::new();
+        // (Where a checkpointed file was first followed: an input's name;
+        // where it was last seen may be a rotated name.)
+        let checkpointed = self.loaded.values().map(|e| e.origin.clone());
+        let input_bases: Vec<PathBuf> = listed
+            .iter()
+            .map(|p| discover::event_key(p))
+            .chain(checkpointed.flatten())
+            .collect();
+        for base in input_bases {
+            if self.beside.add_base(base.clone()) {
+                new_bases.insert(base);
+            }
+        }
+        for path in listed {
             if self.matched_names.len() < MAX_MATCHED_NAMES {
                 self.matched_names.insert(discover::event_key(&path));
             }
@@ -105,10 +123,30 @@ impl Aggregator {
             }
         }
         self.check_vanished();
+        if initial && self.first_start {
+            // Nothing counted yet: every rotated file there now is old.
+            let all = self.beside.bases.clone();
+            self.baseline_beside(&all, Look::Baseline);
+        } else if restart && self.beside.legacy {
+            // A checkpoint without the memory of the files beside: judged
+            // by their age, then remembered.
+            self.follow_rotated_while_down(&bases);
+            let all = self.beside.bases.clone();
+            self.baseline_beside(&all, Look::Baseline);
+        } else if !new_bases.is_empty() {
+            // An input first seen now: its rotated files older than the
+            // listing before are old; newer ones are judged.
+            let older_than = match (restart, self.checkpoint_written) {
+                (true, Some(written)) => {
+                    let ms = u64::try_from(written.as_millisecond()).unwrap_or(0);
+                    std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms)
+                }
+                _ => self.last_listing,
+            };
+            self.baseline_beside(&new_bases, Look::BaselineOlderThan(older_than));
+        }
+        self.last_listing = std::time::SystemTime::now();
         if initial {
-            if restart {
-                self.follow_rotated_while_down(&bases);
-            }
             // Checkpointed files not found: their counts are final.
             let unmatched: Vec<FileEntry> = self.loaded.drain().map(|(_, e)| e).collect();
             for entry in unmatched {
@@ -236,13 +274,15 @@ impl Aggregator {
             // judged as new.
             let with_content = |r: &ReleasedFile| r.key == key && !r.fingerprint.is_empty();
             if let Some(i) = self.state.released.iter().rposition(with_content) {
-                let released = self.state.released.remove(i);
                 let saved = Saved {
-                    offset: released.offset,
-                    lines: released.lines,
-                    same_content: same_content(&released.fingerprint)?,
+                    offset: self.state.released[i].offset,
+                    lines: self.state.released[i].lines,
+                    same_content: same_content(&self.state.released[i].fingerprint)?,
                 };
+                // An inode reused by other content leaves the entry: its
+                // content, if rotated or compressed, is still known.
                 if let ReadFrom::Checkpoint { .. } = read_from(&facts(Some(saved), false)) {
+                    let released = self.state.released.remove(i);
                     entry = Some(FileEntry {
                         key,
                         fingerprint: released.fingerprint,
@@ -346,13 +386,6 @@ impl Aggregator {
         if entry.origin.is_none() {
             entry.origin = entry.location.clone();
         }
-        let accounted = (!self.starting).then(|| {
-            self.by_key
-                .keys()
-                .chain(self.state.released.iter().map(|r| &r.key))
-                .copied()
-                .collect()
-        });
         let id = self.new_id();
         tracing::debug!(
             "tail: following {shown} ({}:{}) from offset {}{}",
@@ -374,7 +407,6 @@ impl Aggregator {
                 poll: self.poll,
                 rotated_dirs: self.rotated_dirs.clone(),
                 gzip: entry.gzip,
-                accounted,
                 zone: self.settings.zone.clone(),
                 finish_at_stop: self.settings.state_dir.is_none(),
             },

@@ -70,7 +70,7 @@ impl Aggregator {
     }
 
     /// Follows a rotated file from `entry` until it has been read to its end.
-    fn follow_rotated(&mut self, path: &Path, file: File, entry: FileEntry) {
+    pub(super) fn follow_rotated(&mut self, path: &Path, file: File, entry: FileEntry) {
         match self.spawn_follower(path, file, entry) {
             Ok(id) => {
                 if let Some(followed) = self.followers.get_mut(&id) {
@@ -97,6 +97,13 @@ impl Aggregator {
             .unwrap_or_default()
             .to_owned();
         let own_dir = rotation::dir_of(&last);
+        let origin_base = entry
+            .origin
+            .as_deref()
+            .filter(|o| rotation::dir_of(o) == own_dir)
+            .and_then(|o| o.file_name())
+            .and_then(|n| n.to_str())
+            .map(str::to_owned);
         let mut all = rotation::candidates(&last, &self.rotated_dirs, true);
         if let Ok(file) = File::open(&last) {
             if let Ok(meta) = file.metadata() {
@@ -153,7 +160,12 @@ impl Aggregator {
                     .file_name()
                     .and_then(|n| n.to_str())
                     .unwrap_or_default();
+                // Of its last name, or of the live file it was first
+                // followed as (logrotate shifts `app.log.1` to `app.log.2`).
                 let related = is_rotated_name(&base, name)
+                    || origin_base
+                        .as_deref()
+                        .is_some_and(|b| is_rotated_name(b, name))
                     || rotation::dir_of(&candidate.path) != own_dir
                     || entry.fingerprint.is_full();
                 if entry.fingerprint.is_empty() || !related || taken(candidate.key) || !fits(size) {
@@ -243,7 +255,7 @@ impl Aggregator {
     /// file, and for rotated names judged the way this scan judges them.)
     /// An inode is the same file only with the same content: inodes of
     /// deleted files are reused at once.
-    fn accounted_identity(&self, key: FileKey, head: &Head) -> bool {
+    pub(super) fn accounted_identity(&self, key: FileKey, head: &Head) -> bool {
         let same = |k: FileKey, fingerprint: &crate::input::tail::Fingerprint| {
             k == key && !fingerprint.is_empty() && fingerprint.matches(&head.bytes)
         };

@@ -6,12 +6,11 @@
 //! fingerprint of its first bytes (decompressed, for gzip) when it was
 //! copied (copytruncate) or compressed.
 
-use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::input::tail::{FileKey, Fingerprint, Head};
+use crate::input::tail::{FileKey, Head};
 
 /// How recent a copy made by copytruncate must be to be looked at while
 /// following.
@@ -132,105 +131,6 @@ pub fn find_copy(path: &Path, rotated_dirs: &[PathBuf], start: &[u8]) -> Option<
     best.map(|(_, _, candidate, head)| (candidate, head))
 }
 
-/// What a follower knows of the files beside its own, to notice content
-/// that was written, copied and truncated between two of its looks (it
-/// never saw that content in its own file, so neither the size nor the
-/// fingerprint can tell): a new file beside it that holds other content
-/// than its own file does.
-pub struct Siblings {
-    path: PathBuf,
-    rotated_dirs: Vec<PathBuf>,
-    own: Option<FileKey>,
-    /// Files seen, with the fingerprint of their content then.
-    known: HashMap<FileKey, Fingerprint>,
-}
-
-impl Siblings {
-    /// Everything beside `path` now is known, except, with `newer_than`,
-    /// files modified after that time (the own file's birth) that are not
-    /// among `accounted`: those may be copies of content the own file held
-    /// before it was first looked at.
-    pub fn new(
-        path: &Path,
-        rotated_dirs: &[PathBuf],
-        own: Option<FileKey>,
-        newer_than: Option<(SystemTime, &[FileKey])>,
-    ) -> Siblings {
-        let mut siblings = Siblings {
-            path: path.to_path_buf(),
-            rotated_dirs: rotated_dirs.to_vec(),
-            own,
-            known: HashMap::new(),
-        };
-        for candidate in candidates(path, rotated_dirs, false) {
-            if let Some((born, accounted)) = newer_than {
-                let newer = candidate.meta.modified().is_ok_and(|m| m >= born);
-                if newer && !accounted.contains(&candidate.key) {
-                    continue;
-                }
-            }
-            let fingerprint = candidate
-                .head()
-                .map(|h| h.fingerprint())
-                .unwrap_or_default();
-            siblings.known.insert(candidate.key, fingerprint);
-        }
-        siblings
-    }
-
-    pub fn remember(&mut self, key: FileKey, fingerprint: Fingerprint) {
-        self.known.insert(key, fingerprint);
-    }
-
-    /// New files starting as `start` does are copies of content already
-    /// dealt with.
-    pub fn remember_copies_of(&mut self, start: &[u8]) {
-        if start.is_empty() {
-            return;
-        }
-        for candidate in candidates(&self.path, &self.rotated_dirs, false) {
-            if self.known.contains_key(&candidate.key) {
-                continue;
-            }
-            if let Some(head) = candidate.head() {
-                if Head::same_start(start, &head.bytes) {
-                    self.known.insert(candidate.key, head.fingerprint());
-                }
-            }
-        }
-    }
-
-    /// A file new beside this one whose content is neither the own file's
-    /// (`live`: its first bytes now) nor a known file's: the copy of
-    /// content truncated before it was read. Remembered once returned.
-    pub fn unread_copy(&mut self, live: &[u8]) -> Option<(Candidate, Head)> {
-        for candidate in candidates(&self.path, &self.rotated_dirs, false) {
-            if self.known.contains_key(&candidate.key) || Some(candidate.key) == self.own {
-                continue;
-            }
-            let Some(head) = candidate.head() else {
-                continue;
-            };
-            if head.bytes.is_empty() {
-                // Being created: looked at again next time.
-                continue;
-            }
-            let fingerprint = head.fingerprint();
-            let same_as_known = self
-                .known
-                .values()
-                .any(|k| !k.is_empty() && k.matches(&head.bytes));
-            let copy_of_live = Head::same_start(live, &head.bytes);
-            self.known.insert(candidate.key, fingerprint);
-            if same_as_known || copy_of_live {
-                continue;
-            }
-            return Some((candidate, head));
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,41 +176,5 @@ mod tests {
         assert_eq!(found.path, dir.path().join("app.log.1"));
         // Other content is no copy.
         assert!(find_copy(&log, &[old], b"other").is_none());
-    }
-
-    #[test]
-    fn siblings_tell_an_unread_copy_from_a_copy_of_what_is_there() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("app.log");
-        std::fs::write(&log, b"").unwrap();
-        std::fs::write(dir.path().join("app.log.1"), b"old, known\n").unwrap();
-        let mut siblings = Siblings::new(&log, &[], None, None);
-        assert!(siblings.unread_copy(b"").is_none());
-        // A copy of what the file holds now: its content will be read there.
-        std::fs::write(dir.path().join("app.log.2"), b"live line\n").unwrap();
-        assert!(siblings.unread_copy(b"live line\nmore").is_none());
-        // Content written, copied and truncated before it was looked at.
-        std::fs::write(dir.path().join("app.log.3"), b"gone from the file\n").unwrap();
-        let (found, _) = siblings.unread_copy(b"new content\n").unwrap();
-        assert_eq!(found.path, dir.path().join("app.log.3"));
-        // Once only; and its compressed version is the same content.
-        assert!(siblings.unread_copy(b"new content\n").is_none());
-        gzip(&dir.path().join("app.log.3.gz"), b"gone from the file\n");
-        assert!(siblings.unread_copy(b"new content\n").is_none());
-    }
-
-    #[test]
-    fn a_copy_made_before_the_first_look_is_not_taken_for_an_old_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("app.log");
-        std::fs::write(dir.path().join("app.log.1"), b"renamed away, followed\n").unwrap();
-        let born = SystemTime::now() - std::time::Duration::from_secs(5);
-        std::fs::write(&log, b"").unwrap();
-        std::fs::write(dir.path().join("app.log.2"), b"copied, then truncated\n").unwrap();
-        let followed = FileKey::of(&std::fs::metadata(dir.path().join("app.log.1")).unwrap());
-        let mut siblings = Siblings::new(&log, &[], None, Some((born, &[followed])));
-        let (found, _) = siblings.unread_copy(b"").unwrap();
-        assert_eq!(found.path, dir.path().join("app.log.2"));
-        assert!(siblings.unread_copy(b"").is_none());
     }
 }
