@@ -248,10 +248,13 @@ fn follow_file(
     let mut feed = Feed::new(spec.id, engine, spec.name, start, spec.zone, tx);
     let mut last_growth = Instant::now();
     // The content's first bytes as last read (what the fingerprint is of).
+    // The content's first bytes as read (up to 1 KiB: what the fingerprint
+    // is of, and what a copy of it is recognised by).
     let mut head = {
         let now = Head::read_plain(&file)?.bytes;
         if fingerprint.matches(&now) {
-            now
+            let read = usize::try_from(read_pos).unwrap_or(usize::MAX);
+            now[..read.min(FINGERPRINT_BYTES).min(now.len())].to_vec()
         } else {
             // Replaced since the checkpoint: found different below.
             vec![0; fingerprint.len as usize]
@@ -276,10 +279,6 @@ fn follow_file(
         // shows only as a new file beside this one: the aggregator reads
         // it ([`super::beside`]).
         let replaced = meta.len() < read_pos || !now.starts_with(&head);
-        if !replaced {
-            head = now;
-            fingerprint = Fingerprint::of(&head);
-        }
         if replaced {
             // Truncated (copytruncate) or rewritten: the old content ends.
             // What was not read yet may survive in the rotation's copy.
@@ -305,26 +304,28 @@ fn follow_file(
             feed.restart();
             continue;
         }
+        let mut reader = SameContent {
+            file: &mut file,
+            pos: read_pos,
+            head: &mut head,
+            changed: false,
+        };
         loop {
-            let n = feed.scanner.read_some(&mut file, &mut feed.sink)?;
+            let n = feed.scanner.read_some(&mut reader, &mut feed.sink)?;
             if n == 0 {
                 break;
             }
             read_pos += n as u64;
             last_growth = Instant::now();
             if feed.sink.events.len() >= MAX_BATCH_EVENTS {
-                feed.flush(fingerprint)?;
+                feed.flush(Fingerprint::of(reader.head))?;
             }
         }
-        if (head.len() as u64) < read_pos.min(FINGERPRINT_BYTES as u64) {
-            // Bytes arrived between the look at the head and the read: the
-            // head must cover what was read, or a copy of it would not be
-            // recognised.
-            let now = Head::read_plain(&file)?.bytes;
-            if now.starts_with(&head) {
-                head = now;
-                fingerprint = Fingerprint::of(&head);
-            }
+        let changed = reader.changed;
+        fingerprint = Fingerprint::of(&head);
+        if changed {
+            // Truncated or rewritten under the read: looked at again.
+            continue;
         }
         if stop {
             // A followed file keeps its unfinished line (or CRI partial
@@ -347,6 +348,44 @@ fn follow_file(
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
+    }
+}
+
+/// The followed file read on only while it holds the content read so far:
+/// after each read its first bytes must still be those read (with this
+/// read's share of the first KiB), or the read is undone and `changed` set.
+/// A truncation and rewrite between the look at the file and the read
+/// would otherwise pass the new content's bytes off as the old one's.
+struct SameContent<'f> {
+    file: &'f mut File,
+    /// The offset `file` is read at.
+    pos: u64,
+    /// The content's first bytes as read: `min(pos, 1 KiB)` of them.
+    head: &'f mut Vec<u8>,
+    changed: bool,
+}
+
+impl Read for SameContent<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n == 0 {
+            return Ok(0);
+        }
+        let at = usize::try_from(self.pos).unwrap_or(usize::MAX);
+        let within = &buf[..n.min(FINGERPRINT_BYTES.saturating_sub(at))];
+        let now = Head::read_plain(self.file)?.bytes;
+        let known = self.head.len();
+        let same = now.len() >= known + within.len()
+            && now[..known] == self.head[..]
+            && now[known..known + within.len()] == *within;
+        if !same {
+            self.file.seek(SeekFrom::Start(self.pos))?;
+            self.changed = true;
+            return Ok(0);
+        }
+        self.head.extend_from_slice(within);
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 

@@ -28,20 +28,23 @@
 //!   copy beside the file or in `[tail] rotated_dirs` (a rotated name, the
 //!   same first bytes as far as both go; plain or gzip); lost are only
 //!   lines written after the copy and truncated before being read (the
-//!   copy-to-truncate window). Content written, copied and truncated
-//!   before the follower first looked shows as a new copy beside the file
-//!   that holds other content than the file: it is read ([`rotation`]).
-//!   If the inputs match the copies too, a copy is recognised by the full
-//!   1 KiB fingerprint of a followed or truncated file, or by a
-//!   rotation-style name of a followed file (`app.log.2`,
-//!   `app.log-20261125`) on a new inode, and not counted.
+//!   copy-to-truncate window).
+//! - The files beside (`beside`): a file under a rotated name of an input,
+//!   or in `rotated_dirs`, is judged by whose content it holds: a followed
+//!   file's (its follower reads it on truncation), a let-go file's (read on
+//!   from that file's offset), an old one's (there before counting began,
+//!   or judged before: nothing), or nobody's (written and rotated away
+//!   between two looks or while errscope was down: read whole). Judged
+//!   once unknown and unmodified for 500 ms; remembered by identity and
+//!   fingerprint in the checkpoint. If the inputs match the copies too, a
+//!   copy is recognised by the full 1 KiB fingerprint of a followed or
+//!   truncated file, or by a rotation-style name of a followed file
+//!   (`app.log.2`, `app.log-20261125`) on a new inode, and not counted.
 //! - Restart (`restart`): a checkpointed file no longer where it was is
 //!   found beside its last path (any name, and `rotated_dirs`) by inode,
 //!   or by its first bytes (decompressed for gzip), and read on from its
-//!   offset; rotated files written while errscope was down that nothing
-//!   known accounts for are read whole; one found nowhere is named with
-//!   its offset. A rotation's bookkeeping is checkpointed at once.
-//!
+//!   offset; one found nowhere is named with its offset. A rotation's
+//!   bookkeeping is checkpointed at once.
 //! - SIGHUP re-reads the `--config` file. If it loads and validates, the
 //!   alert rules and sinks and `[report]` (dir, redact; the command line
 //!   still wins) take effect at once: a rule identical to a running one
@@ -52,13 +55,12 @@
 //!   stderr (file, line, key) and the previous one is kept.
 //!
 //! Limits: lines in a copytruncate window; a rotated file deleted while
-//! errscope is down (its bytes past the checkpoint); rare races between a
-//! rotation and a file's first read that the rotation model test still
-//! finds; content rewritten from zero with the same first 1 KiB and longer
-//! than what was read is not noticed; two processes must not share a state
-//! directory; a blocked stdout blocks counting (memory stays bounded) and
-//! delays shutdown; a corrupt checkpoint is moved aside and counting starts
-//! afresh from the end.
+//! errscope is down (its bytes past the checkpoint); content rewritten
+//! from zero with the same first 1 KiB and longer than what was read is
+//! not noticed; two files whose first bytes are the same are one content;
+//! two processes must not share a state directory; a blocked stdout blocks
+//! counting (memory stays bounded) and delays shutdown; a corrupt
+//! checkpoint is moved aside and counting starts afresh from the end.
 
 mod aggregator;
 mod beside;
