@@ -52,8 +52,8 @@ fn open_before(text: &[u8], from: usize, at: usize) -> Option<usize> {
             // The end of a string: its start is the first quote before it
             // that no backslash escapes.
             b'"' => loop {
-                i = i.checked_sub(1).filter(|&j| j >= from)?;
-                if text[i] == b'"' && unescaped(text, from, i) {
+                i = from + memchr::memrchr(b'"', &text[from..i])?;
+                if unescaped(text, from, i) {
                     break;
                 }
             },
@@ -136,11 +136,11 @@ fn read(text: &[u8], open: usize, mut visit: impl FnMut(usize, usize, u8) -> boo
 fn string_end(text: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     while i < text.len() {
+        i += memchr::memchr3(b'"', b'\\', b'\n', &text[i..])?;
         match text[i] {
             b'"' => return Some(i),
             b'\\' => i += 2,
-            b'\n' => return None,
-            _ => i += 1,
+            _ => return None,
         }
     }
     None

@@ -32,6 +32,9 @@ pub struct Prefilter {
     shapes: ShapeKeys,
     /// Per vendor: the key searched for.
     chosen: Vec<String>,
+    /// Per vendor: where its searched key is among its shape's keys
+    /// ([`ShapeKeys::key_index`]): a hit has shown that one on the line.
+    chosen_at: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +139,15 @@ impl Prefilter {
             .extend(&anchor_literals)
             .build();
         let shapes = ShapeKeys::new(vendors);
+        let chosen_at = chosen
+            .iter()
+            .enumerate()
+            .map(|(vendor, key)| {
+                shapes
+                    .key_index(vendor, key.as_bytes())
+                    .unwrap_or(usize::MAX)
+            })
+            .collect();
         Ok(Prefilter {
             teddy,
             anchors,
@@ -143,6 +155,7 @@ impl Prefilter {
             anchor_keys,
             shapes,
             chosen,
+            chosen_at,
         })
     }
 
@@ -218,7 +231,9 @@ impl Prefilter {
         loop {
             let new = hit.vendors & !searched;
             if new != 0 {
-                possible |= self.shapes.on_line(line, new);
+                // The hit is its vendors' searched key, written as a key
+                // with a value it can hold: only the others are looked for.
+                possible |= self.shapes.on_line_but(line, new, &self.chosen_at);
                 searched |= new;
             }
             let vendors = hit.vendors & possible;

@@ -70,12 +70,33 @@ impl ShapeKeys {
 
     /// Of `wanted`, the vendors every key of whose shape is on `line`,
     /// written as a key whose value can be what the shape wants.
-    pub fn on_line(&self, line: &[u8], mut wanted: u64) -> u64 {
+    pub fn on_line(&self, line: &[u8], wanted: u64) -> u64 {
+        self.on_line_but(line, wanted, &[])
+    }
+
+    /// Where `key` is in the list [`Self::on_line_but`] checks for
+    /// `vendor`, if it is one of its shape's keys.
+    pub fn key_index(&self, vendor: usize, key: &[u8]) -> Option<usize> {
+        self.keys
+            .get(vendor)?
+            .iter()
+            .position(|(finder, _)| finder.needle() == key)
+    }
+
+    /// [`Self::on_line`] taking the key at `known[vendor]` (a
+    /// [`Self::key_index`]) of each wanted vendor as seen: the caller has
+    /// found it on the line, written as a key with a value it can hold.
+    pub fn on_line_but(&self, line: &[u8], mut wanted: u64, known: &[usize]) -> u64 {
         let mut complete = 0;
         while wanted != 0 {
             let vendor = wanted.trailing_zeros() as usize;
             wanted &= wanted - 1;
-            let all_there = self.keys[vendor].iter().all(|(finder, value)| {
+            let skip = known.get(vendor).copied().unwrap_or(usize::MAX);
+            let mut keys = self.keys[vendor].iter().enumerate();
+            let all_there = keys.all(|(index, (finder, value))| {
+                if index == skip {
+                    return true;
+                }
                 let len = finder.needle().len();
                 finder.find_iter(line).any(|start| {
                     written_as_key(line, start, start + len).is_some_and(|escaped| {
@@ -205,6 +226,23 @@ mod tests {
             keys.on_line(br#"{"status":400,"message":"m","response":1}"#, codat),
             0
         );
+    }
+
+    #[test]
+    fn a_key_the_caller_has_seen_is_not_looked_for_again() {
+        let (set, keys) = keys();
+        let codat = set.index_of("codat").unwrap();
+        let at = keys.key_index(codat, b"statusCode").unwrap();
+        let mut known = vec![usize::MAX; set.vendors().len()];
+        known[codat] = at;
+        // `statusCode` only as a mention: the line alone lacks it, but the
+        // caller says it saw it; the other keys are still looked for.
+        let line = br#"statusCode {"service":"s","correlationId":"c"}"#;
+        assert_eq!(keys.on_line(line, 1 << codat), 0);
+        assert_eq!(keys.on_line_but(line, 1 << codat, &known), 1 << codat);
+        let line = br#"{"statusCode":402,"correlationId":"c"}"#;
+        assert_eq!(keys.on_line_but(line, 1 << codat, &known), 0);
+        assert_eq!(keys.key_index(codat, b"nonsense"), None);
     }
 
     #[test]
