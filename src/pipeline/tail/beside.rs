@@ -295,10 +295,10 @@ impl Aggregator {
         }
         self.beside.pending.remove(&key);
         self.beside.seen.insert(key, remember(head.fingerprint()));
-        let entry = match from {
+        // Where reading starts: on from a let-go file's offset (the rest of
+        // it, before it was read to its end, is here), else at 0.
+        let (name, offset, lines) = match from {
             Some(index) => {
-                // The rest of a file let go before it was read to its end:
-                // it continues here, once.
                 let released = self.state.released.remove(index);
                 tracing::info!(
                     "tail: {}: holds {} past offset {}; read on from there",
@@ -306,18 +306,7 @@ impl Aggregator {
                     released.path,
                     released.offset
                 );
-                FileEntry {
-                    key,
-                    fingerprint: head.fingerprint(),
-                    path: found.path.display().to_string(),
-                    tally: named_tally(&released.name),
-                    name: released.name,
-                    offset: released.offset,
-                    lines: released.lines,
-                    location: None,
-                    origin: Some(found.base.clone()),
-                    gzip: head.gzip,
-                }
+                (released.name, released.offset, released.lines)
             }
             None => {
                 tracing::info!(
@@ -328,19 +317,20 @@ impl Aggregator {
                 let name = self
                     .name_of_base(&found.base)
                     .unwrap_or_else(|| found.base.display().to_string());
-                FileEntry {
-                    key,
-                    fingerprint: head.fingerprint(),
-                    path: found.path.display().to_string(),
-                    tally: named_tally(&name),
-                    name,
-                    offset: 0,
-                    lines: 0,
-                    location: None,
-                    origin: Some(found.base.clone()),
-                    gzip: head.gzip,
-                }
+                (name, 0, 0)
             }
+        };
+        let entry = FileEntry {
+            key,
+            fingerprint: head.fingerprint(),
+            path: found.path.display().to_string(),
+            tally: named_tally(&name),
+            name,
+            offset,
+            lines,
+            location: None,
+            origin: Some(found.base.clone()),
+            gzip: head.gzip,
         };
         self.follow_rotated(&found.path, file, entry);
         true

@@ -255,7 +255,7 @@ impl Aggregator {
     /// file, and for rotated names judged the way this scan judges them.)
     /// An inode is the same file only with the same content: inodes of
     /// deleted files are reused at once.
-    pub(super) fn accounted_identity(&self, key: FileKey, head: &Head) -> bool {
+    fn accounted_identity(&self, key: FileKey, head: &Head) -> bool {
         let same = |k: FileKey, fingerprint: &crate::input::tail::Fingerprint| {
             k == key && !fingerprint.is_empty() && fingerprint.matches(&head.bytes)
         };
