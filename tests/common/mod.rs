@@ -2,6 +2,7 @@
 //! its CSV output into exact counts.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod tailing;
 
 use std::collections::BTreeMap;

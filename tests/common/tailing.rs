@@ -3,7 +3,7 @@
 //! waits are deadlines with polling, never timing assertions.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -47,20 +47,7 @@ impl LiveTail {
                 sink.lock().unwrap().push(doc);
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        let err_reader = thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let (stderr, err_reader) = super::capture::stderr(child.stderr.take().expect("stderr"));
         let tail = LiveTail {
             child,
             docs,

@@ -15,13 +15,19 @@
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
+
+// The soak builds this module without `common`; a test that has both
+// loads the file twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/capture.rs"]
+mod capture;
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -819,20 +825,7 @@ impl Tail {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        let err_reader = thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let (stderr, err_reader) = capture::stderr(child.stderr.take().expect("stderr"));
         let mut tail = Tail {
             child,
             last,
