@@ -147,7 +147,7 @@ fn string_end(text: &[u8], open: usize) -> Option<usize> {
 }
 
 /// Where the value starting at `text[start]` ends (one past its last byte).
-fn value_end(text: &[u8], start: usize) -> Option<usize> {
+pub fn value_end(text: &[u8], start: usize) -> Option<usize> {
     match text[start] {
         b'"' => string_end(text, start).map(|end| end + 1),
         b'{' | b'[' => {

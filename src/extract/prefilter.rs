@@ -236,7 +236,13 @@ impl Prefilter {
                 possible |= self.shapes.on_line_but(line, new, &self.chosen_at);
                 searched |= new;
             }
-            let vendors = hit.vendors & possible;
+            let mut vendors = hit.vendors & possible;
+            if vendors != 0 {
+                let key = (hit.key_start, hit.end);
+                vendors = self
+                    .shapes
+                    .outside_value(buf, line_start, line_end, key.0, key.1, vendors);
+            }
             if vendors != 0 {
                 let key = (hit.key_start, hit.end);
                 match self

@@ -12,7 +12,7 @@ use memchr::memmem::Finder;
 
 use super::keys::{value_start, written_as_key, ValueStart, MAX_VENDORS};
 use super::members;
-use crate::vendors::json::same_bytes;
+use crate::vendors::json::{same_bytes, skip_ws};
 use crate::vendors::{ValueKind, VendorSet};
 
 /// Top-level keys checked per vendor at most (a bit each); later ones are
@@ -25,7 +25,7 @@ pub struct ShapeKeys {
     /// with the value it holds.
     keys: Vec<Vec<(Finder<'static>, ValueKind)>>,
     /// Per vendor: the keys of its body's top level, with their values.
-    top: Vec<Vec<(Box<[u8]>, ValueKind)>>,
+    top: Vec<Vec<(Finder<'static>, ValueKind)>>,
 }
 
 /// What the object around a hit says of its vendors.
@@ -61,7 +61,10 @@ impl ShapeKeys {
                 vendor
                     .top_level_keys()
                     .into_iter()
-                    .map(|key| (key.as_bytes().into(), vendor.key_value(key)))
+                    .map(|key| {
+                        let finder = Finder::new(key.as_bytes()).into_owned();
+                        (finder, vendor.key_value(key))
+                    })
                     .collect()
             })
             .collect();
@@ -98,7 +101,7 @@ impl ShapeKeys {
                     return true;
                 }
                 let len = finder.needle().len();
-                finder.find_iter(line).any(|start| {
+                found_where(finder, line, |start| {
                     written_as_key(line, start, start + len).is_some_and(|escaped| {
                         value_start(line, start + len, line.len()).admits(*value, escaped)
                     })
@@ -109,6 +112,70 @@ impl ShapeKeys {
             }
         }
         complete
+    }
+
+    /// Of `vendors`, those the object around the key at
+    /// `text[key_start..key_end]` may still be a body of, judged by where
+    /// their other top-level keys are on `text[from..to]`: a member is never
+    /// inside another member's value, so a vendor whose other top-level keys
+    /// are there only inside the key's own object or array value
+    /// (`"response":{"status":200,...}`) is out before any object is read.
+    /// Vendors whose top level lacks the key, and keys whose value does not
+    /// read as plain JSON, are left to [`Self::in_object`].
+    pub fn outside_value(
+        &self,
+        text: &[u8],
+        from: usize,
+        to: usize,
+        key_start: usize,
+        key_end: usize,
+        vendors: u64,
+    ) -> u64 {
+        let quote = key_start.wrapping_sub(1);
+        let plain =
+            key_start > from && text[quote] == b'"' && (quote == from || text[quote - 1] != b'\\');
+        let text = &text[..to.min(text.len())];
+        if !plain || text.get(key_end) != Some(&b'"') {
+            return vendors;
+        }
+        let colon = skip_ws(text, key_end + 1);
+        if text.get(colon) != Some(&b':') {
+            return vendors;
+        }
+        let value = skip_ws(text, colon + 1);
+        if !matches!(text.get(value), Some(b'{' | b'[')) {
+            return vendors;
+        }
+        let Some(value_end) = members::value_end(text, value) else {
+            return vendors;
+        };
+        let key = &text[key_start..key_end];
+        let line = &text[from..];
+        let (value, value_end) = (value - from, value_end - from);
+        let mut kept = vendors;
+        let mut rest = vendors;
+        while rest != 0 {
+            let vendor = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let top = &self.top[vendor];
+            if !top.iter().any(|(name, _)| same_bytes(name.needle(), key)) {
+                continue;
+            }
+            let siblings_outside = top.iter().all(|(finder, kind)| {
+                let len = finder.needle().len();
+                same_bytes(finder.needle(), key)
+                    || found_where(finder, line, |start| {
+                        (start + len <= value || start >= value_end)
+                            && written_as_key(line, start, start + len).is_some_and(|escaped| {
+                                value_start(line, start + len, line.len()).admits(*kind, escaped)
+                            })
+                    })
+            });
+            if !siblings_outside {
+                kept &= !(1 << vendor);
+            }
+        }
+        kept
     }
 
     /// Of `vendors`, those whose top-level keys are all members of the
@@ -141,7 +208,7 @@ impl ShapeKeys {
             rest &= rest - 1;
             if self.top[vendor]
                 .iter()
-                .any(|(name, _)| same_bytes(name, key))
+                .any(|(name, _)| same_bytes(name.needle(), key))
             {
                 asked |= 1 << vendor;
             } else {
@@ -158,7 +225,7 @@ impl ShapeKeys {
                     rest &= rest - 1;
                     let top = &self.top[vendor];
                     for (index, (wanted, value)) in top.iter().take(MAX_KEYS).enumerate() {
-                        if same_bytes(wanted, name)
+                        if same_bytes(wanted.needle(), name)
                             && ValueStart::First(first).admits(*value, false)
                         {
                             found[vendor] |= 1 << index;
@@ -182,6 +249,22 @@ impl ShapeKeys {
             InObject::Holds(holds)
         }
     }
+}
+
+/// Whether `finder`'s needle occurs in `text` at a start `wanted` takes.
+/// (A loop of `find` rather than `find_iter`, which copies the searcher on
+/// every call: this runs for most candidate lines.)
+#[inline]
+fn found_where(finder: &Finder<'_>, text: &[u8], mut wanted: impl FnMut(usize) -> bool) -> bool {
+    let mut from = 0;
+    while let Some(at) = text.get(from..).and_then(|rest| finder.find(rest)) {
+        let start = from + at;
+        if wanted(start) {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -243,6 +326,47 @@ mod tests {
         let line = br#"{"statusCode":402,"correlationId":"c"}"#;
         assert_eq!(keys.on_line_but(line, 1 << codat, &known), 0);
         assert_eq!(keys.key_index(codat, b"nonsense"), None);
+    }
+
+    #[test]
+    fn siblings_found_only_inside_the_keys_own_value_rule_a_vendor_out() {
+        let (set, keys) = keys();
+        let ocrolus = 1 << set.index_of("ocrolus").unwrap();
+        let aplos = 1 << set.index_of("aplos").unwrap();
+        let check = |line: &str, vendors: u64| {
+            let start = line.find("response").unwrap();
+            keys.outside_value(line.as_bytes(), 0, line.len(), start, start + 8, vendors)
+        };
+        // `status` and `message` only inside `response`'s object: out.
+        let nested = r#"{"ts":1,"response":{"status":200,"message":"ok"},"id":7}"#;
+        assert_eq!(check(nested, ocrolus), 0);
+        let nested = r#"{"ts":1,"response":[{"status":200,"message":"ok"}]}"#;
+        assert_eq!(check(nested, ocrolus), 0);
+        // Before it, after it, or one before and one inside: the object
+        // check decides.
+        for line in [
+            r#"{"status":400,"message":"m","response":{"status":1}}"#,
+            r#"{"response":{"status":1},"status":400,"message":"m"}"#,
+            r#"{"message":"m","response":{"status":1},"status":400}"#,
+        ] {
+            assert_eq!(check(line, ocrolus), ocrolus, "{line}");
+        }
+        assert_eq!(
+            check(r#"{"message":"m","response":{"status":1}}"#, ocrolus),
+            0
+        );
+        // Nothing to go by: a value that is no object or array, one not
+        // closed on the line, an escaped key, a vendor whose top level lacks
+        // the key.
+        for line in [
+            r#"{"message":"m","response":"{\"status\":1}"}"#,
+            r#"{"message":"m","response":{"status":1,"#,
+            r#""{\"message\":\"m\",\"response\":{\"status\":1}}""#,
+        ] {
+            assert_eq!(check(line, ocrolus), ocrolus, "{line}");
+        }
+        assert_eq!(check(nested, aplos), aplos);
+        assert_eq!(check(nested, ocrolus | aplos), aplos);
     }
 
     #[test]
