@@ -175,7 +175,20 @@ impl Prefilter {
     /// this check alone turns away the many lines that merely mention a
     /// key name in text (`exception in handler`, `correlationId=...`).
     #[inline]
-    pub fn find(&self, haystack: &[u8], mut from: usize, to: usize) -> Option<Hit> {
+    pub fn find(&self, haystack: &[u8], from: usize, to: usize) -> Option<Hit> {
+        self.find_past(haystack, from, to, 0)
+    }
+
+    /// [`Self::find`], where a hit before `line_end` (on the line being
+    /// checked) shows its value only as far as that line does.
+    #[inline]
+    fn find_past(
+        &self,
+        haystack: &[u8],
+        mut from: usize,
+        to: usize,
+        line_end: usize,
+    ) -> Option<Hit> {
         loop {
             let found = match &self.teddy {
                 Some(teddy) => teddy.find_in(
@@ -191,7 +204,8 @@ impl Prefilter {
             };
             let (start, end) = (found.start(), found.end());
             if closes_key(haystack, end) {
-                let value = value_start(haystack, end, to);
+                let value_to = if start < line_end { line_end } else { to };
+                let value = value_start(haystack, end, value_to);
                 let mut vendors = 0;
                 let mut key_start = start;
                 for anchor in &self.anchor_keys[found.pattern().as_usize()] {
@@ -223,6 +237,23 @@ impl Prefilter {
     /// over it). The vendors of hits whose object cannot be read there are
     /// taken on the line's word.
     pub fn verify_line(&self, buf: &[u8], line_start: usize, line_end: usize, first: Hit) -> u64 {
+        self.verify_line_looking_on(buf, line_start, line_end, line_end, first)
+            .0
+    }
+
+    /// [`Self::verify_line`], whose search for the line's later hits goes
+    /// on to `search_end`: when no vendor holds on the line, it also
+    /// returns what a search from the line's end would find (the next hit,
+    /// or none before `search_end`), so the caller does not search those
+    /// bytes again or pay for one more search call per line.
+    pub fn verify_line_looking_on(
+        &self,
+        buf: &[u8],
+        line_start: usize,
+        line_end: usize,
+        search_end: usize,
+        first: Hit,
+    ) -> (u64, Option<Option<Hit>>) {
         let line = &buf[line_start..line_end];
         // Vendors whose keys the line was searched for, and those it holds.
         let (mut searched, mut possible) = (0, 0);
@@ -250,13 +281,13 @@ impl Prefilter {
                     .in_object(buf, line_start, line_end, key.0, key.1, vendors)
                 {
                     InObject::Holds(0) => {}
-                    InObject::Holds(holds) => return holds,
+                    InObject::Holds(holds) => return (holds, None),
                     InObject::Unsure(vendors) => unsure |= vendors,
                 }
             }
-            match self.find(buf, hit.start + 1, line_end) {
-                Some(next) => hit = next,
-                None => return unsure,
+            match self.find_past(buf, hit.start + 1, search_end, line_end) {
+                Some(next) if next.start < line_end => hit = next,
+                past => return (unsure, Some(past)),
             }
         }
     }
@@ -556,6 +587,50 @@ mod tests {
         anchors[codat] = "nonsense";
         let pre = Prefilter::with_anchors(&set, &anchors).unwrap();
         assert_eq!(pre.anchors()[codat], "correlationId");
+    }
+
+    #[test]
+    fn a_line_checked_in_vain_hands_on_the_next_hit() {
+        let set = VendorSet::builtin().unwrap();
+        let pre = Prefilter::new(&set).unwrap();
+        let ocrolus = set.index_of("ocrolus").unwrap();
+        let nothing = r#"{"response":{"status":200},"message":"m"}"#;
+        let body = r#"{"status":400,"message":"m","response":null}"#;
+        let plain = "no keys here";
+        // The verdict on the first line and what a search from its end finds.
+        let check = |lines: &[&str]| {
+            let buf = lines.join("\n");
+            let line_end = lines[0].len();
+            let first = pre.find(buf.as_bytes(), 0, line_end).unwrap();
+            let (held, past) =
+                pre.verify_line_looking_on(buf.as_bytes(), 0, line_end, buf.len(), first);
+            assert_eq!(
+                held,
+                pre.verify_line(buf.as_bytes(), 0, line_end, first),
+                "{buf}"
+            );
+            let next = pre.find(buf.as_bytes(), line_end, buf.len());
+            (
+                held,
+                past.map(|hit| hit.map(|h| h.start)),
+                next.map(|h| h.start),
+            )
+        };
+        let (held, past, next) = check(&[nothing, plain, body]);
+        assert_eq!(held, 0);
+        assert_eq!(past, Some(next));
+        assert!(next.is_some());
+        assert_eq!(check(&[nothing, plain]), (0, Some(None), None));
+        // A body: nothing searched past it.
+        assert_eq!(check(&[body, nothing]).0, 1 << ocrolus);
+        assert_eq!(check(&[body, nothing]).1, None);
+        // A later hit whose value would start on the next line is judged by
+        // its own line alone, as a search bounded by the line judges it
+        // (check compares with verify_line): Aplos' `exception` wants an
+        // object, and the next line's string does not rule it out here.
+        let aplos = set.index_of("aplos").unwrap();
+        let cut = r#"{"correlationId":"c","version":"v","status":401,"message":"m","exception":"#;
+        assert_eq!(check(&[cut, r#""text"}"#]), (1 << aplos, Some(None), None));
     }
 
     #[test]

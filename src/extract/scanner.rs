@@ -445,7 +445,12 @@ impl<'e> Scanner<'e> {
                 }
             }
             let line = &buf[line_start..line_end];
-            let verified = engine.prefilter.verify_line(buf, line_start, line_end, hit);
+            let (verified, past) = engine
+                .prefilter
+                .verify_line_looking_on(buf, line_start, line_end, data_end, hit);
+            if let Some(past) = past {
+                next_hit = Some(past);
+            }
             let mut resume = line_end + 1;
             if line.len() > engine.max_line {
                 self.out(line_start, sink, &mut muted)
