@@ -74,9 +74,22 @@ impl Prefilter {
     /// the search stop and look at a line thousands of times for nothing,
     /// while any key of the shape finds every line a body is on. A sample
     /// too small to tell keeps the configured anchors.
+    ///
+    /// The sample also orders each shape's keys for the line check: the key
+    /// a line is likeliest to lack (the one written as a key least often)
+    /// is looked for first, so most lines are turned away by one search.
     pub fn adapted(vendors: &VendorSet, sample: &[u8]) -> Result<Prefilter, PrefilterError> {
-        let anchors = cheapest_anchors(vendors, sample);
-        Self::with_anchors(vendors, &anchors)
+        if sample.len() < MIN_SAMPLE {
+            return Self::new(vendors);
+        }
+        let counts = SampleCounts::of(vendors, sample);
+        let anchors = cheapest_anchors(vendors, &counts);
+        let mut prefilter = Self::with_anchors(vendors, &anchors)?;
+        prefilter
+            .shapes
+            .order_keys(|key, value| counts.keyed(key, value));
+        prefilter.chosen_at = prefilter.chosen_indices();
+        Ok(prefilter)
     }
 
     /// The pre-filter searching for `anchors[i]` for vendor `i`; a key that
@@ -138,25 +151,30 @@ impl Prefilter {
             .builder()
             .extend(&anchor_literals)
             .build();
-        let shapes = ShapeKeys::new(vendors);
-        let chosen_at = chosen
-            .iter()
-            .enumerate()
-            .map(|(vendor, key)| {
-                shapes
-                    .key_index(vendor, key.as_bytes())
-                    .unwrap_or(usize::MAX)
-            })
-            .collect();
-        Ok(Prefilter {
+        let mut prefilter = Prefilter {
             teddy,
             anchors,
             anchor_literals,
             anchor_keys,
-            shapes,
+            shapes: ShapeKeys::new(vendors),
             chosen,
-            chosen_at,
-        })
+            chosen_at: Vec::new(),
+        };
+        prefilter.chosen_at = prefilter.chosen_indices();
+        Ok(prefilter)
+    }
+
+    /// Where each vendor's searched key is among its shape's keys.
+    fn chosen_indices(&self) -> Vec<usize> {
+        self.chosen
+            .iter()
+            .enumerate()
+            .map(|(vendor, key)| {
+                self.shapes
+                    .key_index(vendor, key.as_bytes())
+                    .unwrap_or(usize::MAX)
+            })
+            .collect()
     }
 
     /// The key searched for, per vendor.
@@ -321,64 +339,84 @@ pub const MIN_SAMPLE: usize = 256 * 1024;
 /// on is located and checked, where a mention only resumes the search.
 const KEYED_COST: u64 = 8;
 
-/// Per vendor, the candidate key with the fewest (weighted) hits in the
-/// sample; the configured anchor on a tie or a thin sample.
-fn cheapest_anchors<'v>(vendors: &'v VendorSet, sample: &[u8]) -> Vec<&'v str> {
-    let list = vendors.vendors();
-    if sample.len() < MIN_SAMPLE {
-        return list.iter().map(|v| v.anchor.as_str()).collect();
-    }
-    // Every candidate of every vendor, as the pre-filter would search it.
-    let mut keys: Vec<AnchorKey> = Vec::new();
-    for vendor in list {
-        for key in vendor.anchor_candidates() {
-            let value = vendor.key_value(key);
-            if !keys
-                .iter()
-                .any(|k| k.key == key.as_bytes() && k.value == value)
-            {
-                keys.push(AnchorKey {
-                    key: key.as_bytes().to_vec(),
-                    offset: rare_start(key.as_bytes()),
-                    value,
-                    vendors: 0,
-                });
+/// How often each key of each shape is in a sample: as the pre-filter
+/// would search it (its literal), and written as a key.
+struct SampleCounts {
+    keys: Vec<AnchorKey>,
+    /// Per key: (literal matches, of which written as a key).
+    counts: Vec<(u64, u64)>,
+}
+
+impl SampleCounts {
+    fn of(vendors: &VendorSet, sample: &[u8]) -> SampleCounts {
+        let mut keys: Vec<AnchorKey> = Vec::new();
+        for vendor in vendors.vendors() {
+            for key in &vendor.required_keys {
+                let value = vendor.key_value(key);
+                if !keys
+                    .iter()
+                    .any(|k| k.key == key.as_bytes() && k.value == value)
+                {
+                    keys.push(AnchorKey {
+                        key: key.as_bytes().to_vec(),
+                        offset: rare_start(key.as_bytes()),
+                        value,
+                        vendors: 0,
+                    });
+                }
             }
         }
-    }
-    // One SIMD search per key: on the sample this beats one automaton
-    // walk for all of them several times over.
-    let cost: Vec<u64> = keys
-        .iter()
-        .map(|key| {
-            let literal = &key.key[key.offset..];
-            memchr::memmem::find_iter(sample, literal)
-                .map(|start| {
+        // One SIMD search per key: on the sample this beats one automaton
+        // walk for all of them several times over.
+        let counts = keys
+            .iter()
+            .map(|key| {
+                let literal = &key.key[key.offset..];
+                memchr::memmem::find_iter(sample, literal).fold((0, 0), |(all, keyed), start| {
                     let end = start + literal.len();
-                    let keyed = closes_key(sample, end)
+                    let is_key = closes_key(sample, end)
                         && key
                             .written_at(sample, start, value_start(sample, end, sample.len()))
                             .is_some();
-                    if keyed {
-                        1 + KEYED_COST
-                    } else {
-                        1
-                    }
+                    (all + 1, keyed + u64::from(is_key))
                 })
-                .sum()
-        })
-        .collect();
-    list.iter()
+            })
+            .collect();
+        SampleCounts { keys, counts }
+    }
+
+    fn get(&self, key: &[u8], value: ValueKind) -> Option<(u64, u64)> {
+        self.keys
+            .iter()
+            .position(|k| k.key == key && k.value == value)
+            .map(|at| self.counts[at])
+    }
+
+    /// What searching for `key` costs: each match resumes the search, each
+    /// written as a key also has its line found and checked.
+    fn search_cost(&self, key: &[u8], value: ValueKind) -> u64 {
+        self.get(key, value)
+            .map_or(u64::MAX, |(all, keyed)| all + KEYED_COST * keyed)
+    }
+
+    /// How many times `key` is written as a key: the fewer, the likelier a
+    /// line lacks it, and the sooner it is looked for.
+    fn keyed(&self, key: &[u8], value: ValueKind) -> u64 {
+        self.get(key, value).map_or(u64::MAX, |(_, keyed)| keyed)
+    }
+}
+
+/// Per vendor, the candidate key with the fewest (weighted) hits in the
+/// sample; the configured anchor on a tie.
+fn cheapest_anchors<'v>(vendors: &'v VendorSet, counts: &SampleCounts) -> Vec<&'v str> {
+    vendors
+        .vendors()
+        .iter()
         .map(|vendor| {
             vendor
                 .anchor_candidates()
                 .into_iter()
-                .min_by_key(|key| {
-                    let value = vendor.key_value(key);
-                    keys.iter()
-                        .position(|k| k.key == key.as_bytes() && k.value == value)
-                        .map_or(u64::MAX, |at| cost[at])
-                })
+                .min_by_key(|key| counts.search_cost(key.as_bytes(), vendor.key_value(key)))
                 .unwrap_or(&vendor.anchor)
         })
         .collect()
@@ -557,6 +595,39 @@ mod tests {
         let line = "{\"response\":{\"ok\":1}}\n";
         let chosen = anchors_for(line.repeat(MIN_SAMPLE / line.len() + 1).as_bytes());
         assert_ne!(chosen[ocrolus], "response");
+    }
+
+    #[test]
+    fn the_sample_orders_each_shapes_keys_rarest_first() {
+        let set = VendorSet::builtin().unwrap();
+        let ocrolus = set.index_of("ocrolus").unwrap();
+        let order = |sample: &str| -> Vec<String> {
+            let pre = Prefilter::adapted(&set, sample.as_bytes()).unwrap();
+            let keys: Vec<String> = pre
+                .shapes
+                .keys_of(ocrolus)
+                .map(|k| String::from_utf8(k.to_vec()).unwrap())
+                .collect();
+            // The searched key is where the line check says it is.
+            let chosen = &pre.anchors()[ocrolus];
+            assert_eq!(keys[pre.chosen_at[ocrolus]], *chosen);
+            keys
+        };
+        let repeat = |line: &str| line.repeat(MIN_SAMPLE / line.len() + 1);
+        // `message` as a key on every line, `status` never: `status` is
+        // looked for first; the other way round, `message` is.
+        let keys = order(&repeat("{\"message\":\"hi\",\"response\":1,\"x\":2}\n"));
+        assert_eq!(keys.iter().position(|k| k == "status"), Some(0), "{keys:?}");
+        let keys = order(&repeat("{\"status\":200,\"response\":1,\"x\":2}\n"));
+        assert_eq!(
+            keys.iter().position(|k| k == "message"),
+            Some(0),
+            "{keys:?}"
+        );
+        // A thin sample keeps the longest first.
+        let pre = Prefilter::adapted(&set, b"{}").unwrap();
+        let lens: Vec<usize> = pre.shapes.keys_of(ocrolus).map(<[u8]>::len).collect();
+        assert!(lens.windows(2).all(|w| w[0] >= w[1]), "{lens:?}");
     }
 
     #[test]

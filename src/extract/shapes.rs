@@ -71,6 +71,26 @@ impl ShapeKeys {
         ShapeKeys { keys, top }
     }
 
+    /// Orders each vendor's keys by `rank` (lowest first; the longer key on
+    /// a tie), the order [`Self::on_line_but`] looks for them in.
+    pub fn order_keys(&mut self, rank: impl Fn(&[u8], ValueKind) -> u64) {
+        for keys in &mut self.keys {
+            keys.sort_by_key(|(finder, value)| {
+                let key = finder.needle();
+                (rank(key, *value), std::cmp::Reverse(key.len()))
+            });
+        }
+    }
+
+    /// The keys of `vendor`'s shape, in the order they are looked for.
+    pub fn keys_of(&self, vendor: usize) -> impl Iterator<Item = &[u8]> {
+        self.keys
+            .get(vendor)
+            .into_iter()
+            .flatten()
+            .map(|(finder, _)| finder.needle())
+    }
+
     /// Of `wanted`, the vendors every key of whose shape is on `line`,
     /// written as a key whose value can be what the shape wants.
     pub fn on_line(&self, line: &[u8], wanted: u64) -> u64 {
