@@ -13,7 +13,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -99,30 +98,10 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start errscope");
-        let collect = |mut from: Box<dyn Read + Send>, into: Arc<Mutex<String>>| {
-            thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = from.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    into.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            })
-        };
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let readers = vec![
-            collect(
-                Box::new(child.stdout.take().expect("stdout")),
-                Arc::new(Mutex::new(String::new())),
-            ),
-            collect(
-                Box::new(child.stderr.take().expect("stderr")),
-                stderr.clone(),
-            ),
-        ];
+        // Both pipes are drained so the child never blocks on a full one.
+        let (_, out_reader) = common::capture::collect(child.stdout.take().expect("stdout"));
+        let (stderr, err_reader) = common::capture::collect(child.stderr.take().expect("stderr"));
+        let readers = vec![out_reader, err_reader];
         Running {
             child,
             stderr,

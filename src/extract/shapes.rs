@@ -134,6 +134,13 @@ impl ShapeKeys {
         complete
     }
 
+    /// Whether `key` is a key of the top level of `vendor`'s shape.
+    fn is_top_key(&self, vendor: usize, key: &[u8]) -> bool {
+        self.top[vendor]
+            .iter()
+            .any(|(name, _)| same_bytes(name.needle(), key))
+    }
+
     /// Of `vendors`, those the object around the key at
     /// `text[key_start..key_end]` may still be a body of, judged by where
     /// their other top-level keys are on `text[from..to]`: a member is never
@@ -151,11 +158,8 @@ impl ShapeKeys {
         key_end: usize,
         vendors: u64,
     ) -> u64 {
-        let quote = key_start.wrapping_sub(1);
-        let plain =
-            key_start > from && text[quote] == b'"' && (quote == from || text[quote - 1] != b'\\');
         let text = &text[..to.min(text.len())];
-        if !plain || text.get(key_end) != Some(&b'"') {
+        if !plain_key(text, from, key_start) || text.get(key_end) != Some(&b'"') {
             return vendors;
         }
         let colon = skip_ws(text, key_end + 1);
@@ -177,10 +181,10 @@ impl ShapeKeys {
         while rest != 0 {
             let vendor = rest.trailing_zeros() as usize;
             rest &= rest - 1;
-            let top = &self.top[vendor];
-            if !top.iter().any(|(name, _)| same_bytes(name.needle(), key)) {
+            if !self.is_top_key(vendor, key) {
                 continue;
             }
+            let top = &self.top[vendor];
             let siblings_outside = top.iter().all(|(finder, kind)| {
                 let len = finder.needle().len();
                 same_bytes(finder.needle(), key)
@@ -212,12 +216,10 @@ impl ShapeKeys {
         key_end: usize,
         vendors: u64,
     ) -> InObject {
-        let quote = key_start.wrapping_sub(1);
-        let plain =
-            key_start > from && text[quote] == b'"' && (quote == from || text[quote - 1] != b'\\');
-        if !plain {
+        if !plain_key(text, from, key_start) {
             return InObject::Unsure(vendors);
         }
+        let quote = key_start - 1;
         let key = &text[key_start..key_end];
         // Only a key of a shape's top level says where that body is.
         let mut asked = 0u64;
@@ -226,10 +228,7 @@ impl ShapeKeys {
         while rest != 0 {
             let vendor = rest.trailing_zeros() as usize;
             rest &= rest - 1;
-            if self.top[vendor]
-                .iter()
-                .any(|(name, _)| same_bytes(name.needle(), key))
-            {
+            if self.is_top_key(vendor, key) {
                 asked |= 1 << vendor;
             } else {
                 unsure |= 1 << vendor;
@@ -269,6 +268,13 @@ impl ShapeKeys {
             InObject::Holds(holds)
         }
     }
+}
+
+/// Whether the key at `text[key_start..]` is opened by a bare `"` within
+/// `text[from..]`: plain JSON, not escaped text or a Python repr.
+fn plain_key(text: &[u8], from: usize, key_start: usize) -> bool {
+    let quote = key_start.wrapping_sub(1);
+    key_start > from && text[quote] == b'"' && (quote == from || text[quote - 1] != b'\\')
 }
 
 /// Whether `finder`'s needle occurs in `text` at a start `wanted` takes.

@@ -47,7 +47,7 @@ impl LiveTail {
                 sink.lock().unwrap().push(doc);
             }
         });
-        let (stderr, err_reader) = super::capture::stderr(child.stderr.take().expect("stderr"));
+        let (stderr, err_reader) = super::capture::collect(child.stderr.take().expect("stderr"));
         let tail = LiveTail {
             child,
             docs,

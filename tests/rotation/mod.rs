@@ -825,7 +825,7 @@ impl Tail {
                 }
             }
         });
-        let (stderr, err_reader) = capture::stderr(child.stderr.take().expect("stderr"));
+        let (stderr, err_reader) = capture::collect(child.stderr.take().expect("stderr"));
         let mut tail = Tail {
             child,
             last,
